@@ -1,0 +1,104 @@
+/**
+ * The BucketAccessKey custom resource handler: CloudFormation invokes it directly, it dispatches on the request
+ * type, answers CloudFormation itself, and writes one structured log line per event. The event is never logged
+ * as a whole (it holds the pre-signed response URL), and no response or log line holds a secret access key.
+ */
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import type { KeyResourceProperties } from '../../lib/contract';
+import { failureResponse, sendResponse, successResponse, type CfnResponse } from '../shared/cfn-response';
+import { idempotencyToken } from '../shared/key-secret';
+import { describeError, logLine } from '../shared/log';
+import { type LifecycleResult, readProperties, reconcile, remove } from './lifecycle';
+
+/** Time kept back from the Lambda timeout to answer CloudFormation when the work runs late. */
+const ANSWER_RESERVE_MS = 15_000;
+
+export async function handler(event: CloudFormationCustomResourceEvent, context?: Context): Promise<void> {
+  const started = Date.now();
+  let result: LifecycleResult | undefined;
+  let response: CfnResponse;
+  let failure: string | undefined;
+  try {
+    result = await withDeadline(dispatch(event), context);
+    response = successResponse(event, result.physicalResourceId, { ...result.data });
+  } catch (error) {
+    failure = describeError(error);
+    response = failureResponse(event, physicalIdOnFailure(event), failure);
+  }
+
+  const props = event.ResourceProperties as Partial<KeyResourceProperties> | undefined;
+  logLine(failure ? 'ERROR' : 'INFO', {
+    requestType: event.RequestType,
+    logicalResourceId: event.LogicalResourceId,
+    requestId: event.RequestId,
+    bucketName: props?.BucketName,
+    secretArn: result?.physicalResourceId ?? props?.SecretArn,
+    accessKeyId: result?.accessKeyId,
+    deletedKeyIds: result?.deletedKeyIds,
+    outcome: failure ? 'failed' : result?.outcome,
+    error: failure,
+    notes: result?.notes,
+    durationMs: Date.now() - started,
+  });
+
+  try {
+    await sendResponse(event.ResponseURL, response);
+  } catch (error) {
+    // Failing the invocation makes Lambda retry it; the handler is idempotent, so the retry answers again.
+    logLine('ERROR', { requestId: event.RequestId, error: `Could not answer CloudFormation: ${describeError(error)}` });
+    throw error;
+  }
+}
+
+async function dispatch(event: CloudFormationCustomResourceEvent): Promise<LifecycleResult> {
+  const region = process.env.AWS_REGION ?? '';
+  switch (event.RequestType) {
+    case 'Create':
+    case 'Update':
+      return reconcile(readProperties(event.ResourceProperties), requestToken(event), region);
+    case 'Delete':
+      return remove(event.PhysicalResourceId, deleteProperties(event.ResourceProperties));
+  }
+}
+
+/** One token per request: the same request delivered twice (Lambda retries, duplicates) writes one version. */
+function requestToken(event: CloudFormationCustomResourceEvent): string {
+  return idempotencyToken(event.StackId, event.LogicalResourceId, event.RequestId);
+}
+
+/**
+ * A Delete must not fail on properties a failed Create left behind: read them leniently. Without a usable
+ * RemovalPolicy the key is deleted, which is the default.
+ */
+function deleteProperties(raw: Record<string, unknown>): KeyResourceProperties {
+  return {
+    SecretArn: String(raw?.SecretArn ?? ''),
+    BucketName: String(raw?.BucketName ?? ''),
+    RemovalPolicy: raw?.RemovalPolicy === 'retain' ? 'retain' : 'destroy',
+  };
+}
+
+/**
+ * The physical id to report with a failure. A failed Update keeps the current id (CloudFormation rolls back to
+ * it); a failed Create reports the lineage's secret ARN, so the Delete that follows cleans up by it, or a
+ * placeholder id when the properties had none.
+ */
+function physicalIdOnFailure(event: CloudFormationCustomResourceEvent): string {
+  if (event.RequestType !== 'Create') return event.PhysicalResourceId;
+  const secretArn = event.ResourceProperties?.SecretArn;
+  return typeof secretArn === 'string' && secretArn !== '' ? secretArn : `failed-${event.RequestId}`;
+}
+
+/** Rejects when the Lambda is about to time out, so CloudFormation still gets an answer. */
+function withDeadline<T>(work: Promise<T>, context: Context | undefined): Promise<T> {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  if (remaining === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error('The handler ran out of time; see its log. Deploying again retries safely.')),
+      Math.max(remaining - ANSWER_RESERVE_MS, 1_000),
+    );
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}

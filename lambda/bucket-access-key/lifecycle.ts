@@ -1,0 +1,230 @@
+/**
+ * Create, Update and Delete of one key lineage: one secret (whose ARN is the physical id) and the keys it records.
+ *
+ * Create and Update are the same reconciliation: if the lineage's secret already records a live key for the bucket
+ * (a retried request, a rollback to an old lineage, a no-op update), adopt it; otherwise create a key and write it
+ * into the secret, deleting the key again if the write fails. A changed bucket or serial is a new secret, hence a
+ * new physical id, so CloudFormation deletes the old lineage at cleanup: Update itself never deletes anything.
+ */
+import type { KeyResourceAttributes, KeyResourceProperties, KeySecretValue } from '../../lib/contract';
+import { SECRET_NAME_PREFIX } from '../../lib/contract';
+import * as aws from '../shared/aws';
+import {
+  MAX_KEYS_PER_BUCKET,
+  bucketNotFoundMessage,
+  describeKey,
+  noFreeSlotMessage,
+  parseKeySecret,
+  serializeKeySecret,
+} from '../shared/key-secret';
+import { describeError } from '../shared/log';
+
+export type Outcome =
+  | 'created'
+  | 'adopted'
+  | 'replaced-missing-key'
+  | 'deleted'
+  | 'retained'
+  | 'not-a-key-secret'
+  | 'secret-gone';
+
+export interface LifecycleResult {
+  readonly physicalResourceId: string;
+  readonly outcome: Outcome;
+  readonly data?: KeyResourceAttributes;
+  readonly accessKeyId?: string;
+  /** Key ids deleted by a Delete. */
+  readonly deletedKeyIds?: readonly string[];
+  /** Things an operator should know, for the log line. */
+  readonly notes?: readonly string[];
+}
+
+export class KeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BucketAccessKeyError';
+  }
+}
+
+/** Properties as CloudFormation delivers them, checked. */
+export function readProperties(raw: Record<string, unknown> | undefined): KeyResourceProperties {
+  const props = raw ?? {};
+  const text = (name: string): string => {
+    const value = props[name];
+    if (typeof value !== 'string' || value === '') throw new KeyError(`Property ${name} is missing or empty.`);
+    return value;
+  };
+  const removal = props.RemovalPolicy ?? 'destroy';
+  if (removal !== 'destroy' && removal !== 'retain') {
+    throw new KeyError(`Property RemovalPolicy must be "destroy" or "retain", got "${String(removal)}".`);
+  }
+  const endpoint = props.Endpoint;
+  return {
+    SecretArn: text('SecretArn'),
+    BucketName: text('BucketName'),
+    Endpoint: typeof endpoint === 'string' && endpoint !== '' ? endpoint : undefined,
+    RemovalPolicy: removal,
+  };
+}
+
+/** Whether a physical id names a secret of this construct (anything else was never ours to delete). */
+export function isKeySecretArn(physicalResourceId: string): boolean {
+  return /^arn:[\w-]+:secretsmanager:[\w-]+:\d{12}:secret:/.test(physicalResourceId) &&
+    physicalResourceId.split(':secret:')[1].startsWith(SECRET_NAME_PREFIX);
+}
+
+/** Create or Update: make sure the lineage's secret records a live key for the bucket. */
+export async function reconcile(
+  props: KeyResourceProperties,
+  requestToken: string,
+  region: string,
+): Promise<LifecycleResult> {
+  const [current, bucketKeys, endpoint] = await Promise.all([
+    aws.readSecretStage(props.SecretArn, 'AWSCURRENT').then((v) => parseKeySecret(v?.secretString)),
+    listKeysOrExplain(props.BucketName, region),
+    props.Endpoint ?? aws.bucketEndpoint(props.BucketName).catch(explainMissingBucket(props.BucketName, region)),
+  ]);
+
+  if (current && current.bucketName !== props.BucketName) {
+    throw new KeyError(
+      `Secret ${props.SecretArn} records a key of bucket "${current.bucketName}", not "${props.BucketName}". ` +
+        'Each key secret belongs to one bucket; was the secret written by something else?',
+    );
+  }
+  if (current && bucketKeys.some((k) => k.accessKeyId === current.accessKeyId)) {
+    return result(props, 'adopted', current.accessKeyId);
+  }
+
+  const notes: string[] = [];
+  if (current) {
+    notes.push(`The recorded key ${current.accessKeyId} no longer exists in bucket "${props.BucketName}"; replaced it.`);
+  }
+  if (bucketKeys.length >= MAX_KEYS_PER_BUCKET) {
+    throw new KeyError(
+      noFreeSlotMessage(
+        props.BucketName,
+        bucketKeys,
+        `None of them is recorded in this key's secret (${props.SecretArn}). A new key is always created before ` +
+          'an old one is deleted, so replacing a key (a changed bucket or serial) needs a free slot. Nothing was changed.',
+      ),
+    );
+  }
+
+  const created = await createKeyOrExplain(props.BucketName, props.SecretArn);
+  const value: KeySecretValue = {
+    accessKeyId: created.accessKeyId,
+    secretAccessKey: created.secretAccessKey,
+    bucketName: props.BucketName,
+    region,
+    endpoint,
+  };
+  try {
+    await aws.putSecret(props.SecretArn, serializeKeySecret(value), requestToken);
+  } catch (writeError) {
+    await deleteNewKey(props.BucketName, created.accessKeyId, writeError);
+  }
+  return result(props, current ? 'replaced-missing-key' : 'created', created.accessKeyId, notes);
+}
+
+/** Delete: every key recorded in any version of the lineage's secret goes; already-gone keys count as done. */
+export async function remove(physicalResourceId: string, props: KeyResourceProperties): Promise<LifecycleResult> {
+  if (props.RemovalPolicy === 'retain') {
+    return { physicalResourceId, outcome: 'retained', notes: ['RemovalPolicy is retain: the key and its secret stay.'] };
+  }
+  if (!isKeySecretArn(physicalResourceId)) {
+    // CloudFormation can send Delete for an id this handler never returned (a Create that failed early).
+    return { physicalResourceId, outcome: 'not-a-key-secret' };
+  }
+
+  let versions: aws.SecretVersion[];
+  try {
+    versions = await aws.readAllSecretVersions(physicalResourceId);
+  } catch (error) {
+    if (!aws.isNotFound(error) && !aws.isMarkedForDeletion(error)) throw error;
+    return secretGone(physicalResourceId, props, error);
+  }
+
+  const records = new Map<string, KeySecretValue>();
+  for (const version of versions) {
+    const record = parseKeySecret(version.secretString);
+    if (record) records.set(`${record.bucketName}/${record.accessKeyId}`, record);
+  }
+  const deleted = await Promise.all(
+    [...records.values()].map(async (r) => ((await aws.deleteKey(r.bucketName, r.accessKeyId)) ? r.accessKeyId : '')),
+  );
+  return { physicalResourceId, outcome: 'deleted', deletedKeyIds: deleted.filter((id) => id !== '') };
+}
+
+function result(props: KeyResourceProperties, outcome: Outcome, accessKeyId: string, notes?: string[]): LifecycleResult {
+  return {
+    physicalResourceId: props.SecretArn,
+    outcome,
+    accessKeyId,
+    notes: notes?.length ? notes : undefined,
+    data: { AccessKeyId: accessKeyId, SecretArn: props.SecretArn, BucketName: props.BucketName },
+  };
+}
+
+async function listKeysOrExplain(bucketName: string, region: string): Promise<aws.BucketKeyInfo[]> {
+  return aws.listBucketKeys(bucketName).catch(explainMissingBucket(bucketName, region));
+}
+
+function explainMissingBucket(bucketName: string, region: string) {
+  return (error: unknown): never => {
+    if (aws.isNotFound(error)) throw new KeyError(bucketNotFoundMessage(bucketName, region));
+    throw error;
+  };
+}
+
+/** Creates a key; when Lightsail refuses, says why in terms of the bucket's slots if that is the cause. */
+async function createKeyOrExplain(bucketName: string, secretArn: string): Promise<aws.NewBucketKey> {
+  try {
+    return await aws.createKey(bucketName);
+  } catch (error) {
+    // The limit's error type is not documented: look at the bucket instead of at the error.
+    const keys = await aws.listBucketKeys(bucketName).catch(() => undefined);
+    if (keys && keys.length >= MAX_KEYS_PER_BUCKET) {
+      throw new KeyError(
+        noFreeSlotMessage(
+          bucketName,
+          keys,
+          `Another key took the last free slot while this one (secret ${secretArn}) was being created. Nothing was changed.`,
+        ),
+      );
+    }
+    throw new KeyError(`Could not create an access key for bucket "${bucketName}": ${describeError(error)}`);
+  }
+}
+
+/** A key whose secret could not be written would be an orphan: delete it, then fail with the write's error. */
+async function deleteNewKey(bucketName: string, accessKeyId: string, writeError: unknown): Promise<never> {
+  const why = describeError(writeError);
+  try {
+    await aws.deleteKey(bucketName, accessKeyId);
+  } catch (deleteError) {
+    throw new KeyError(
+      `Could not store the new access key ${accessKeyId} in its secret (${why}), and deleting it again failed ` +
+        `(${describeError(deleteError)}): delete it by hand with aws lightsail delete-bucket-access-key ` +
+        `--bucket-name ${bucketName} --access-key-id ${accessKeyId}.`,
+    );
+  }
+  throw new KeyError(`Could not store the new access key in its secret (${why}). The key was deleted again.`);
+}
+
+/** The secret is gone, so the keys it recorded cannot be known: say what is left on the bucket, and succeed. */
+async function secretGone(
+  physicalResourceId: string,
+  props: KeyResourceProperties,
+  error: unknown,
+): Promise<LifecycleResult> {
+  const keys = await aws.listBucketKeys(props.BucketName).catch(() => []);
+  const left = keys.length ? keys.map(describeKey).join('; ') : 'none';
+  return {
+    physicalResourceId,
+    outcome: 'secret-gone',
+    notes: [
+      `The key secret can no longer be read (${describeError(error)}), so the keys it recorded are unknown. ` +
+        `Keys left on bucket "${props.BucketName}": ${left}. Delete any that nothing uses.`,
+    ],
+  };
+}

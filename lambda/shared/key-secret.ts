@@ -1,0 +1,73 @@
+/**
+ * Pure functions over the key secret's JSON and the facts Lightsail gives about a bucket's keys: no AWS calls.
+ */
+import { createHash } from 'node:crypto';
+import type { KeySecretValue } from '../../lib/contract';
+import type { BucketKeyInfo } from './aws';
+import { redactLater } from './redact';
+
+/** Lightsail allows at most this many access keys per bucket. */
+export const MAX_KEYS_PER_BUCKET = 2;
+
+/**
+ * Reads a key record from a secret version's string. The placeholder CloudFormation generated, or anything that
+ * is not a complete record, yields undefined.
+ */
+export function parseKeySecret(secretString: string | undefined): KeySecretValue | undefined {
+  if (!secretString) return undefined;
+  let value: Partial<KeySecretValue>;
+  try {
+    value = JSON.parse(secretString);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { accessKeyId, secretAccessKey, bucketName } = value;
+  if (typeof accessKeyId !== 'string' || typeof secretAccessKey !== 'string' || typeof bucketName !== 'string') {
+    return undefined;
+  }
+  redactLater(secretAccessKey);
+  return value as KeySecretValue;
+}
+
+export function serializeKeySecret(value: KeySecretValue): string {
+  // A fixed member order, so a retried write of the same key produces the same string.
+  const { accessKeyId, secretAccessKey, bucketName, region, endpoint } = value;
+  return JSON.stringify({ accessKeyId, secretAccessKey, bucketName, region, endpoint });
+}
+
+/**
+ * A Secrets Manager ClientRequestToken (UUID-shaped, 36 characters) derived from the parts that identify one
+ * request, so the same request delivered twice writes at most one secret version.
+ */
+export function idempotencyToken(...parts: string[]): string {
+  const hex = createHash('sha256').update(parts.join('\n')).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** A key as one line for an error message: id, creation, last use. Never the secret. */
+export function describeKey(key: BucketKeyInfo): string {
+  const created = key.createdAt ? key.createdAt.toISOString() : 'unknown';
+  const lastUsed = key.lastUsedAt ? `last used ${key.lastUsedAt.toISOString()}` : 'never used';
+  return `${key.accessKeyId} (${key.status ?? 'status unknown'}, created ${created}, ${lastUsed})`;
+}
+
+/** The error for a bucket whose two key slots are taken: which keys hold them and what to do. */
+export function noFreeSlotMessage(bucketName: string, keys: readonly BucketKeyInfo[], why: string): string {
+  const list = keys.map((k) => `  - ${describeKey(k)}`).join('\n');
+  return [
+    `Bucket "${bucketName}" already has ${keys.length} access keys, Lightsail's limit per bucket:`,
+    list,
+    why,
+    'To fix it, free a slot and deploy again: delete a key nobody uses ' +
+      `(aws lightsail delete-bucket-access-key --bucket-name ${bucketName} --access-key-id <id>), ` +
+      'or remove another BucketAccessKey of this bucket for one deploy.',
+  ].join('\n');
+}
+
+export function bucketNotFoundMessage(bucketName: string, region: string): string {
+  return (
+    `Lightsail bucket "${bucketName}" does not exist in ${region}. If the bucket is defined in this app, pass ` +
+    'the lightsail.CfnBucket as `bucket` (which also deploys the key after the bucket); otherwise check `bucketName`.'
+  );
+}

@@ -1,0 +1,19 @@
+/**
+ * Defence in depth for the secret access key: every string the handlers send out (log lines, the failure reason
+ * in the CloudFormation response) passes through `redact`, which masks any secret this process has seen. The code
+ * never puts a secret into such a string on purpose; this catches one that an error message might echo.
+ */
+const seen = new Set<string>();
+
+export const REDACTED = '[REDACTED]';
+
+/** Remembers a secret so that later output cannot contain it. */
+export function redactLater(secret: string): void {
+  if (secret.length >= 8) seen.add(secret);
+}
+
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of seen) out = out.split(secret).join(REDACTED);
+  return out;
+}

@@ -1,0 +1,220 @@
+import { CustomResource, RemovalPolicy, Resource, SecretValue, Stack, Token } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lightsail from 'aws-cdk-lib/aws-lightsail';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct, type IConstruct } from 'constructs';
+import {
+  ATTR_ACCESS_KEY_ID,
+  ATTR_SECRET_ARN,
+  type KeyResourceProperties,
+  RESOURCE_TYPE,
+  SECRET_PLACEHOLDER,
+} from './contract';
+import { BucketAccessKeyProvider } from './provider';
+import { bucketNameProblem, serialProblem } from './validation';
+
+/** Lightsail allows at most this many access keys per bucket. */
+const MAX_KEYS_PER_BUCKET = 2;
+
+const IS_BUCKET_ACCESS_KEY = Symbol.for('cdk-lightsail-bucket-access-key.BucketAccessKey');
+
+/**
+ * A Lightsail bucket access key.
+ */
+export interface IBucketAccessKey extends IConstruct {
+  /**
+   * The access key id. Not secret.
+   *
+   * @attribute
+   */
+  readonly accessKeyId: string;
+
+  /**
+   * The secret that holds the key, as JSON: `accessKeyId`, `secretAccessKey`, `bucketName`, `region`, `endpoint`.
+   */
+  readonly secret: secretsmanager.ISecret;
+
+  /**
+   * The secret access key, as a Secrets Manager dynamic reference: CloudFormation resolves it at deploy time, and
+   * it never appears in the template.
+   *
+   * @attribute
+   */
+  readonly secretAccessKey: SecretValue;
+
+  /**
+   * Grants read access to the key's secret, and decrypt on its KMS key when it has one.
+   */
+  grantRead(grantee: iam.IGrantable): iam.Grant;
+}
+
+/**
+ * Properties of a BucketAccessKey. Give exactly one of `bucket` and `bucketName`.
+ */
+export interface BucketAccessKeyProps {
+  /**
+   * The Lightsail bucket the key belongs to, when it is defined in this app. The key is then created after the
+   * bucket and deleted before it, and the handler may manage keys of this bucket only.
+   *
+   * Changing the bucket replaces the key.
+   *
+   * @default - give `bucketName` instead
+   */
+  readonly bucket?: lightsail.CfnBucket;
+
+  /**
+   * The name of an existing Lightsail bucket in the stack's account and region. Use `bucket` when the bucket is
+   * defined in this app: a plain name creates no deploy order, and the handler may then manage the keys of any
+   * Lightsail bucket of the account and region.
+   *
+   * Changing the bucket name replaces the key.
+   *
+   * @default - give `bucket` instead
+   */
+  readonly bucketName?: string;
+
+  /**
+   * Incrementing the serial replaces the key: the new key is created and stored in a new secret, consumers move to
+   * it in the same deploy, and the old key is deleted when the deploy completes. The bucket needs a free key slot
+   * for this (Lightsail allows two keys per bucket).
+   *
+   * @default 0
+   */
+  readonly serial?: number;
+
+  /**
+   * The KMS key that encrypts the secret.
+   *
+   * @default - the account's AWS managed key for Secrets Manager (`aws/secretsmanager`)
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * What happens to the key and its secret when the construct is removed from the stack, replaced, or the stack
+   * is deleted. They share one policy: a retained secret whose key was deleted would be of no use. Only
+   * `RemovalPolicy.DESTROY` and `RemovalPolicy.RETAIN` are supported.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A Lightsail bucket access key, created at deploy time by a custom resource that writes its secret access key
+ * straight into AWS Secrets Manager: the secret never appears in the template, the custom resource's response or
+ * a log. The key is deleted when the construct is removed or the stack is deleted.
+ *
+ * Each key has its own secret. Changing the bucket or the serial creates a new key in a new secret, and the old
+ * key goes once the deploy succeeds; a failed deploy rolls back to the old key, untouched.
+ */
+export class BucketAccessKey extends Resource implements IBucketAccessKey {
+  /** Whether `x` is a BucketAccessKey (works across copies of this library in one app). */
+  public static isBucketAccessKey(x: unknown): x is BucketAccessKey {
+    return typeof x === 'object' && x !== null && IS_BUCKET_ACCESS_KEY in x;
+  }
+
+  public readonly accessKeyId: string;
+  public readonly secret: secretsmanager.ISecret;
+  public readonly secretAccessKey: SecretValue;
+
+  /** The name of the key's bucket (a token when the bucket's name is one). */
+  public readonly bucketName: string;
+
+  /** Identifies the bucket across the app for the per-bucket key limit. */
+  private readonly bucketIdentity: string;
+
+  constructor(scope: Construct, id: string, props: BucketAccessKeyProps) {
+    super(scope, id);
+    Object.defineProperty(this, IS_BUCKET_ACCESS_KEY, { value: true });
+
+    const bucketName = this.resolveBucketName(props);
+    const serial = props.serial ?? 0;
+    if (!Token.isUnresolved(serial)) {
+      const problem = serialProblem(serial);
+      if (problem) this.fail(`serial ${serial} is invalid: ${problem}.`);
+    }
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    if (removalPolicy !== RemovalPolicy.DESTROY && removalPolicy !== RemovalPolicy.RETAIN) {
+      this.fail(`removalPolicy ${removalPolicy} is not supported: use RemovalPolicy.DESTROY or RemovalPolicy.RETAIN.`);
+    }
+
+    const provider = BucketAccessKeyProvider.of(this);
+    if (props.bucket) provider.grantBucket(props.bucket.attrBucketArn);
+    else provider.grantBucketByName();
+    if (props.encryptionKey) provider.grantEncryptionKey(props.encryptionKey);
+
+    // The lineage's secret. Its name holds the bucket and the serial, so changing either makes CloudFormation
+    // replace the secret, and with it the key. The handler overwrites the placeholder with the key.
+    const keySecret = new secretsmanager.Secret(this, 'Secret', {
+      secretName: `${BucketAccessKeyProvider.secretNamePrefix(this)}${bucketName}/${this.node.addr.slice(0, 10)}-v${serial}`,
+      description: `Lightsail bucket access key for bucket ${bucketName} (${this.node.path})`,
+      encryptionKey: props.encryptionKey,
+      generateSecretString: { ...SECRET_PLACEHOLDER },
+      removalPolicy,
+    });
+
+    const properties: KeyResourceProperties = {
+      SecretArn: keySecret.secretArn,
+      BucketName: props.bucket ? props.bucket.ref : bucketName,
+      Endpoint: props.bucket?.attrUrl,
+      RemovalPolicy: removalPolicy === RemovalPolicy.RETAIN ? 'retain' : 'destroy',
+    };
+    const resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.function.functionArn,
+      resourceType: RESOURCE_TYPE,
+      properties: { ...properties },
+      removalPolicy,
+    });
+
+    this.bucketName = bucketName;
+    this.bucketIdentity = `${Stack.of(this).region}/${
+      props.bucket && Token.isUnresolved(bucketName) ? props.bucket.node.path : bucketName
+    }`;
+    this.accessKeyId = resource.getAttString(ATTR_ACCESS_KEY_ID);
+    // Consumers reach the secret through the custom resource, so they deploy after the key was written into it.
+    this.secret = secretsmanager.Secret.fromSecretAttributes(this, 'KeySecret', {
+      secretCompleteArn: resource.getAttString(ATTR_SECRET_ARN),
+      encryptionKey: props.encryptionKey,
+    });
+    this.secretAccessKey = SecretValue.secretsManager(this.secret.secretArn, { jsonField: 'secretAccessKey' });
+
+    this.node.addValidation({ validate: () => this.validateKeysPerBucket() });
+  }
+
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.secret.grantRead(grantee);
+  }
+
+  private resolveBucketName(props: BucketAccessKeyProps): string {
+    if (props.bucket && props.bucketName !== undefined) {
+      this.fail('give either `bucket` or `bucketName`, not both.');
+    }
+    const name = props.bucket ? props.bucket.bucketName : props.bucketName;
+    if (name === undefined) this.fail('give the bucket, as `bucket` (a lightsail.CfnBucket) or as `bucketName`.');
+    if (!Token.isUnresolved(name)) {
+      const problem = bucketNameProblem(name);
+      if (problem) this.fail(`bucket name "${name}" is not a valid Lightsail bucket name: ${problem}.`);
+    }
+    return name;
+  }
+
+  /** More keys on one bucket than Lightsail allows cannot deploy: say so at synth time. */
+  private validateKeysPerBucket(): string[] {
+    const sameBucket = this.node.root.node
+      .findAll()
+      .filter((c): c is BucketAccessKey => BucketAccessKey.isBucketAccessKey(c))
+      .filter((k) => k.bucketIdentity === this.bucketIdentity);
+    if (sameBucket.length <= MAX_KEYS_PER_BUCKET || sameBucket.indexOf(this) < MAX_KEYS_PER_BUCKET) return [];
+    const paths = sameBucket.map((k) => k.node.path).join(', ');
+    return [
+      `Bucket "${this.bucketName}" has ${sameBucket.length} BucketAccessKeys in this app (${paths}), but Lightsail ` +
+        `allows at most ${MAX_KEYS_PER_BUCKET} access keys per bucket. Remove keys until at most ` +
+        `${MAX_KEYS_PER_BUCKET} remain for this bucket, and share a key's secret with several consumers through grantRead.`,
+    ];
+  }
+
+  private fail(message: string): never {
+    throw new Error(`BucketAccessKey ${this.node.path}: ${message}`);
+  }
+}
