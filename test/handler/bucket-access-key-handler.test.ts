@@ -1,0 +1,555 @@
+/**
+ * The handler's decisions, one per test, with the AWS SDK clients replaced by aws-sdk-client-mock. Responses go to
+ * a local stand-in for the pre-signed URL; every test that sees a generated secret checks that it leaked nowhere.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  CreateBucketAccessKeyCommand,
+  DeleteBucketAccessKeyCommand,
+  GetBucketAccessKeysCommand,
+  GetBucketsCommand,
+  InvalidInputException,
+  LightsailClient,
+  LightsailServiceException,
+  NotFoundException,
+  AccessDeniedException,
+} from '@aws-sdk/client-lightsail';
+import {
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { handler } from '../../lambda/bucket-access-key';
+import { ConsoleCapture, ResponseEndpoint, expectNoSecretIn } from '../support/capture';
+import { SECRET_ARN_V0, SECRET_ARN_V1, createEvent, deleteEvent, keyProperties, updateEvent } from './events';
+
+const lightsail = mockClient(LightsailClient);
+const secrets = mockClient(SecretsManagerClient);
+const meta = { $metadata: {} };
+
+let endpoint: ResponseEndpoint;
+let output: ConsoleCapture;
+/** Every secret access key the mocked Lightsail handed out in the current test. */
+let generated: string[];
+
+beforeAll(async () => {
+  process.env.AWS_REGION = 'eu-west-1';
+  endpoint = await ResponseEndpoint.start();
+});
+afterAll(() => endpoint.close());
+
+beforeEach(() => {
+  lightsail.reset();
+  secrets.reset();
+  endpoint.responses.length = 0;
+  generated = [];
+  output = new ConsoleCapture().start();
+  lightsail.on(CreateBucketAccessKeyCommand).callsFake(() => {
+    const key = newKey();
+    return { accessKey: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, status: 'Active' } };
+  });
+  secrets.on(PutSecretValueCommand).resolves({});
+});
+afterEach(() => output.stop());
+
+function newKey() {
+  const key = {
+    accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64'),
+  };
+  generated.push(key.secretAccessKey);
+  return key;
+}
+
+/** A key record as the handler writes it into the secret. */
+function record(key: { accessKeyId: string; secretAccessKey: string }, bucketName = 'media-assets') {
+  return JSON.stringify({ ...key, bucketName, region: 'eu-west-1', endpoint: 'https://x/' });
+}
+
+function givenSecretHolds(secretString: string, secretArn = SECRET_ARN_V0) {
+  secrets.on(GetSecretValueCommand, { SecretId: secretArn, VersionStage: 'AWSCURRENT' }).resolves({
+    SecretString: secretString,
+    VersionId: 'v-current',
+    VersionStages: ['AWSCURRENT'],
+  });
+}
+
+const PLACEHOLDER = '{"status":"awaiting-access-key","placeholder":"Xy12Ab34Cd56Ef78"}';
+
+function givenBucketKeys(...ids: string[]) {
+  lightsail.on(GetBucketAccessKeysCommand).resolves({
+    accessKeys: ids.map((accessKeyId, i) => ({
+      accessKeyId,
+      status: 'Active',
+      createdAt: new Date(Date.UTC(2026, 0, 1 + i)),
+      lastUsed: i === 0 ? { lastUsedDate: new Date(Date.UTC(2026, 5, 1)), region: 'eu-west-1', serviceName: 's3' } : undefined,
+    })),
+  });
+}
+
+/** Everything the handler sent out: responses and log lines. */
+function everythingSent(): string[] {
+  return [...endpoint.responses.map((r) => r.raw), ...output.lines];
+}
+
+function writtenSecretStrings(): string[] {
+  return secrets.commandCalls(PutSecretValueCommand).map((c) => c.args[0].input.SecretString ?? '');
+}
+
+describe('Create', () => {
+  test('creates a key, writes it into the secret, and answers with the key id but no secret', async () => {
+    givenSecretHolds(PLACEHOLDER);
+    givenBucketKeys();
+    const event = createEvent(endpoint.url());
+
+    await handler(event);
+
+    expect(lightsail).toHaveReceivedCommandTimes(CreateBucketAccessKeyCommand, 1);
+    expect(lightsail).toHaveReceivedCommandWith(CreateBucketAccessKeyCommand, { bucketName: 'media-assets' });
+    expect(lightsail).not.toHaveReceivedCommand(GetBucketsCommand);
+    const [put] = secrets.commandCalls(PutSecretValueCommand);
+    expect(put.args[0].input.SecretId).toBe(SECRET_ARN_V0);
+    expect(put.args[0].input.ClientRequestToken).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.parse(put.args[0].input.SecretString!)).toEqual({
+      accessKeyId: expect.stringMatching(/^AKIA/),
+      secretAccessKey: generated[0],
+      bucketName: 'media-assets',
+      region: 'eu-west-1',
+      endpoint: 'https://media-assets.s3.eu-west-1.amazonaws.com/',
+    });
+
+    const response = endpoint.last();
+    expect(response).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: SECRET_ARN_V0,
+      RequestId: event.RequestId,
+      LogicalResourceId: event.LogicalResourceId,
+      Data: { AccessKeyId: JSON.parse(put.args[0].input.SecretString!).accessKeyId, SecretArn: SECRET_ARN_V0, BucketName: 'media-assets' },
+    });
+    expect(Object.keys(response.Data!).sort()).toEqual(['AccessKeyId', 'BucketName', 'SecretArn']);
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('reads the endpoint from GetBuckets when the construct did not pass one', async () => {
+    givenSecretHolds(PLACEHOLDER);
+    givenBucketKeys();
+    lightsail.on(GetBucketsCommand).resolves({ buckets: [{ name: 'media-assets', url: 'https://from-get-buckets/' }] });
+
+    await handler(createEvent(endpoint.url(), keyProperties({ Endpoint: '' })));
+
+    expect(JSON.parse(writtenSecretStrings()[0]).endpoint).toBe('https://from-get-buckets/');
+    expect(endpoint.last().Status).toBe('SUCCESS');
+  });
+
+  test('when the secret cannot be written, the new key is deleted before failing', async () => {
+    givenSecretHolds(PLACEHOLDER);
+    givenBucketKeys();
+    secrets.on(PutSecretValueCommand).rejects(new ResourceExistsException({ message: 'version exists', ...meta }));
+
+    await handler(createEvent(endpoint.url()));
+
+    const createdId = JSON.parse(writtenSecretStrings()[0]).accessKeyId;
+    expect(lightsail).toHaveReceivedCommandWith(DeleteBucketAccessKeyCommand, {
+      bucketName: 'media-assets',
+      accessKeyId: createdId,
+    });
+    expect(endpoint.last()).toMatchObject({ Status: 'FAILED', PhysicalResourceId: SECRET_ARN_V0 });
+    expect(endpoint.last().Reason).toMatch(/Could not store the new access key in its secret \(ResourceExistsException: version exists\)\. The key was deleted again\./);
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('when deleting the unwritten key fails too, the error says how to delete it by hand', async () => {
+    givenSecretHolds(PLACEHOLDER);
+    givenBucketKeys();
+    secrets.on(PutSecretValueCommand).rejects(new Error('KMS key disabled'));
+    lightsail.on(DeleteBucketAccessKeyCommand).rejects(new AccessDeniedException({ message: 'denied', ...meta } as any));
+
+    await handler(createEvent(endpoint.url()));
+
+    const createdId = JSON.parse(writtenSecretStrings()[0]).accessKeyId;
+    expect(endpoint.last().Status).toBe('FAILED');
+    expect(endpoint.last().Reason).toContain(
+      `aws lightsail delete-bucket-access-key --bucket-name media-assets --access-key-id ${createdId}`,
+    );
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('a secret echoed in an error message is masked before it is logged or answered', async () => {
+    givenSecretHolds(PLACEHOLDER);
+    givenBucketKeys();
+    secrets.on(PutSecretValueCommand).callsFake((input) => {
+      throw new Error(`Rejected value ${input.SecretString}`);
+    });
+
+    await handler(createEvent(endpoint.url()));
+
+    expect(endpoint.last().Status).toBe('FAILED');
+    expect(endpoint.last().Reason).toContain('[REDACTED]');
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('a retried request finds its key in the secret and creates no second key', async () => {
+    const existing = newKey();
+    givenSecretHolds(record(existing));
+    givenBucketKeys(existing.accessKeyId);
+    const event = createEvent(endpoint.url());
+
+    await handler(event);
+    await handler(event);
+
+    expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+    expect(secrets).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(endpoint.responses.map((r) => [r.Status, r.PhysicalResourceId, r.Data?.AccessKeyId])).toEqual([
+      ['SUCCESS', SECRET_ARN_V0, existing.accessKeyId],
+      ['SUCCESS', SECRET_ARN_V0, existing.accessKeyId],
+    ]);
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('the same request always writes with the same idempotency token; another request with another', async () => {
+    givenSecretHolds(PLACEHOLDER);
+    givenBucketKeys();
+    const event = createEvent(endpoint.url());
+    await handler(event);
+    await handler(event);
+    await handler(createEvent(endpoint.url()));
+    const tokens = secrets.commandCalls(PutSecretValueCommand).map((c) => c.args[0].input.ClientRequestToken);
+    expect(tokens[0]).toBe(tokens[1]);
+    expect(tokens[2]).not.toBe(tokens[0]);
+  });
+
+  test('a recorded key deleted out of band is replaced, and the log says so', async () => {
+    const gone = newKey();
+    givenSecretHolds(record(gone));
+    givenBucketKeys();
+
+    await handler(createEvent(endpoint.url()));
+
+    expect(lightsail).toHaveReceivedCommandTimes(CreateBucketAccessKeyCommand, 1);
+    const log = output.json().at(-1)!;
+    expect(log.outcome).toBe('replaced-missing-key');
+    expect(String(log.notes)).toContain(`The recorded key ${gone.accessKeyId} no longer exists`);
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('a secret that records a key of another bucket is an error, not an overwrite', async () => {
+    givenSecretHolds(record(newKey(), 'other-bucket'));
+    givenBucketKeys();
+
+    await handler(createEvent(endpoint.url()));
+
+    expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+    expect(endpoint.last().Reason).toContain('records a key of bucket "other-bucket", not "media-assets"');
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('at the two-key limit it fails before creating anything, naming the keys and the fix', async () => {
+    givenSecretHolds(PLACEHOLDER);
+    givenBucketKeys('AKIAFIRST', 'AKIASECOND');
+
+    await handler(createEvent(endpoint.url()));
+
+    expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+    const reason = endpoint.last().Reason!;
+    expect(reason).toContain('Bucket "media-assets" already has 2 access keys, Lightsail\'s limit per bucket');
+    expect(reason).toContain('AKIAFIRST (Active, created 2026-01-01T00:00:00.000Z, last used 2026-06-01T00:00:00.000Z)');
+    expect(reason).toContain('AKIASECOND (Active, created 2026-01-02T00:00:00.000Z, never used)');
+    expect(reason).toContain('aws lightsail delete-bucket-access-key --bucket-name media-assets --access-key-id <id>');
+    expect(reason).toContain('Nothing was changed.');
+  });
+
+  test('when another key takes the last slot meanwhile, the refusal is explained by the slots', async () => {
+    givenSecretHolds(PLACEHOLDER);
+    lightsail
+      .on(GetBucketAccessKeysCommand)
+      .resolvesOnce({ accessKeys: [{ accessKeyId: 'AKIAFIRST' }] })
+      .resolves({ accessKeys: [{ accessKeyId: 'AKIAFIRST' }, { accessKeyId: 'AKIARACER' }] });
+    lightsail.on(CreateBucketAccessKeyCommand).rejects(new InvalidInputException({ message: 'limit', ...meta } as any));
+
+    await handler(createEvent(endpoint.url()));
+
+    expect(endpoint.last().Reason).toContain('Another key took the last free slot');
+    expect(endpoint.last().Reason).toContain('AKIARACER');
+  });
+
+  test('any other refusal to create is reported with its cause', async () => {
+    givenSecretHolds(PLACEHOLDER);
+    givenBucketKeys();
+    lightsail.on(CreateBucketAccessKeyCommand).rejects(new AccessDeniedException({ message: 'not allowed', ...meta } as any));
+
+    await handler(createEvent(endpoint.url()));
+
+    expect(endpoint.last().Reason).toBe(
+      'Could not create an access key for bucket "media-assets": AccessDeniedException: not allowed',
+    );
+  });
+
+  test('a missing bucket gives an error that says what to do, not an SDK dump', async () => {
+    givenSecretHolds(PLACEHOLDER);
+    lightsail.on(GetBucketAccessKeysCommand).rejects(new NotFoundException({ message: 'bucket DoesNotExist', ...meta } as any));
+
+    await handler(createEvent(endpoint.url()));
+
+    expect(endpoint.last().Reason).toBe(
+      'Lightsail bucket "media-assets" does not exist in eu-west-1. If the bucket is defined in this app, pass the ' +
+        'lightsail.CfnBucket as `bucket` (which also deploys the key after the bucket); otherwise check `bucketName`.',
+    );
+  });
+
+  test('properties without a secret fail with a placeholder physical id that a later Delete ignores', async () => {
+    const event = createEvent(endpoint.url(), { BucketName: 'media-assets' } as any);
+
+    await handler(event);
+    expect(endpoint.last()).toMatchObject({
+      Status: 'FAILED',
+      Reason: 'Property SecretArn is missing or empty.',
+      PhysicalResourceId: `failed-${event.RequestId}`,
+    });
+
+    await handler(deleteEvent(endpoint.url(), `failed-${event.RequestId}`, {} as any));
+    expect(endpoint.last().Status).toBe('SUCCESS');
+    expect(lightsail.calls()).toHaveLength(0);
+    expect(secrets.calls()).toHaveLength(0);
+  });
+
+  test('an unknown removal policy is rejected', async () => {
+    await handler(createEvent(endpoint.url(), keyProperties({ RemovalPolicy: 'snapshot' })));
+    expect(endpoint.last().Reason).toBe('Property RemovalPolicy must be "destroy" or "retain", got "snapshot".');
+  });
+});
+
+describe('Update', () => {
+  test('an update within the lineage changes nothing: no key created, written or deleted', async () => {
+    const existing = newKey();
+    givenSecretHolds(record(existing));
+    givenBucketKeys(existing.accessKeyId);
+    const props = keyProperties({ RemovalPolicy: 'retain' });
+
+    await handler(updateEvent(endpoint.url(), SECRET_ARN_V0, props, keyProperties()));
+
+    expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+    expect(lightsail).not.toHaveReceivedCommand(DeleteBucketAccessKeyCommand);
+    expect(secrets).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0 });
+    expect(endpoint.last().Data!.AccessKeyId).toBe(existing.accessKeyId);
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('a new serial (a new secret) is a replacement: a new key, a new physical id, nothing deleted', async () => {
+    const old = newKey();
+    givenSecretHolds(record(old));
+    givenSecretHolds(PLACEHOLDER, SECRET_ARN_V1);
+    givenBucketKeys(old.accessKeyId);
+
+    await handler(updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()));
+
+    expect(lightsail).toHaveReceivedCommandTimes(CreateBucketAccessKeyCommand, 1);
+    expect(lightsail).not.toHaveReceivedCommand(DeleteBucketAccessKeyCommand);
+    expect(secrets.commandCalls(PutSecretValueCommand)[0].args[0].input.SecretId).toBe(SECRET_ARN_V1);
+    expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V1 });
+    expect(endpoint.last().Data!.AccessKeyId).not.toBe(old.accessKeyId);
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('a replacement at the limit fails before anything changes, keeping the current physical id', async () => {
+    const old = newKey();
+    givenSecretHolds(record(old));
+    givenSecretHolds(PLACEHOLDER, SECRET_ARN_V1);
+    givenBucketKeys(old.accessKeyId, 'AKIAOTHERLINEAGE');
+
+    await handler(updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()));
+
+    expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+    expect(endpoint.last()).toMatchObject({ Status: 'FAILED', PhysicalResourceId: SECRET_ARN_V0 });
+    expect(endpoint.last().Reason).toContain('replacing a key (a changed bucket or serial) needs a free slot');
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test.each([
+    ['the new physical id', SECRET_ARN_V1],
+    ['the old physical id', SECRET_ARN_V0],
+  ])('a rollback back to the old lineage, carrying %s, adopts the old key untouched', async (_, physicalId) => {
+    const old = newKey();
+    const replacement = newKey();
+    givenSecretHolds(record(old));
+    givenSecretHolds(record(replacement), SECRET_ARN_V1);
+    givenBucketKeys(old.accessKeyId, replacement.accessKeyId);
+
+    await handler(updateEvent(endpoint.url(), physicalId, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })));
+
+    expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+    expect(lightsail).not.toHaveReceivedCommand(DeleteBucketAccessKeyCommand);
+    expect(secrets).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0 });
+    expect(endpoint.last().Data!.AccessKeyId).toBe(old.accessKeyId);
+    expectNoSecretIn(everythingSent(), generated);
+  });
+});
+
+describe('Delete', () => {
+  function givenVersions(...values: Array<string | undefined>) {
+    secrets.on(ListSecretVersionIdsCommand).resolves({
+      Versions: values.map((_, i) => ({ VersionId: `v${i}`, VersionStages: i === 0 ? ['AWSCURRENT'] : [] })),
+    });
+    values.forEach((value, i) =>
+      secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: `v${i}` }).resolves({ SecretString: value }),
+    );
+  }
+
+  test('deletes every key recorded in any version of the secret, once each', async () => {
+    const current = newKey();
+    const previous = newKey();
+    givenVersions(record(current), record(previous), PLACEHOLDER, record(current));
+
+    await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
+
+    expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input)).toEqual([
+      { bucketName: 'media-assets', accessKeyId: current.accessKeyId },
+      { bucketName: 'media-assets', accessKeyId: previous.accessKeyId },
+    ]);
+    expect(secrets).toHaveReceivedCommandWith(ListSecretVersionIdsCommand, { IncludeDeprecated: true });
+    expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0 });
+    expect(output.json().at(-1)).toMatchObject({ outcome: 'deleted', deletedKeyIds: [current.accessKeyId, previous.accessKeyId] });
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('follows ListSecretVersionIds pages', async () => {
+    const first = newKey();
+    const second = newKey();
+    secrets
+      .on(ListSecretVersionIdsCommand)
+      .resolvesOnce({ Versions: [{ VersionId: 'v0' }], NextToken: 'page-2' })
+      .resolves({ Versions: [{ VersionId: 'v1' }] });
+    secrets.on(GetSecretValueCommand, { VersionId: 'v0' }).resolves({ SecretString: record(first) });
+    secrets.on(GetSecretValueCommand, { VersionId: 'v1' }).resolves({ SecretString: record(second) });
+
+    await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
+
+    expect(lightsail).toHaveReceivedCommandTimes(DeleteBucketAccessKeyCommand, 2);
+  });
+
+  test.each([
+    ['the key is already gone', new NotFoundException({ message: 'The access key does not exist', ...meta } as any)],
+    ['the bucket is already gone', new NotFoundException({ message: 'Bucket DoesNotExist', ...meta } as any)],
+    [
+      'the service says "DoesNotExist" without the typed error',
+      new LightsailServiceException({ name: 'OperationFailureException', $fault: 'client', message: 'Resource DoesNotExist', ...meta }),
+    ],
+  ])('succeeds when %s', async (_, error) => {
+    givenVersions(record(newKey()));
+    lightsail.on(DeleteBucketAccessKeyCommand).rejects(error);
+
+    await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
+
+    expect(endpoint.last().Status).toBe('SUCCESS');
+    expect(output.json().at(-1)).toMatchObject({ outcome: 'deleted', deletedKeyIds: [] });
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('fails on any other error, so CloudFormation can retry the delete', async () => {
+    givenVersions(record(newKey()));
+    lightsail.on(DeleteBucketAccessKeyCommand).rejects(new AccessDeniedException({ message: 'denied', ...meta } as any));
+
+    await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
+
+    expect(endpoint.last()).toMatchObject({ Status: 'FAILED', PhysicalResourceId: SECRET_ARN_V0 });
+    expect(endpoint.last().Reason).toBe('AccessDeniedException: denied');
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('RETAIN keeps the key: no AWS call at all', async () => {
+    await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0, keyProperties({ RemovalPolicy: 'retain' })));
+
+    expect(lightsail.calls()).toHaveLength(0);
+    expect(secrets.calls()).toHaveLength(0);
+    expect(endpoint.last().Status).toBe('SUCCESS');
+    expect(output.json().at(-1)).toMatchObject({ outcome: 'retained' });
+  });
+
+  test('an id that is not one of our secrets is a no-op', async () => {
+    await handler(deleteEvent(endpoint.url(), 'TestStack-MediaKey-1A2B3C'));
+    await handler(deleteEvent(endpoint.url(), 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:someone-else-AbCdEf'));
+
+    expect(lightsail.calls()).toHaveLength(0);
+    expect(secrets.calls()).toHaveLength(0);
+    expect(endpoint.responses.map((r) => r.Status)).toEqual(['SUCCESS', 'SUCCESS']);
+  });
+
+  test.each([
+    ['deleted', new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", ...meta })],
+    [
+      'scheduled for deletion',
+      Object.assign(new Error('You can\'t perform this operation on the secret because it was marked for deletion.'), {
+        name: 'InvalidRequestException',
+      }),
+    ],
+  ])('a secret already %s cannot say which keys to delete: it succeeds and lists what is left', async (_, error) => {
+    secrets.on(ListSecretVersionIdsCommand).rejects(error);
+    givenBucketKeys('AKIALEFTOVER');
+
+    await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
+
+    expect(endpoint.last().Status).toBe('SUCCESS');
+    expect(lightsail).not.toHaveReceivedCommand(DeleteBucketAccessKeyCommand);
+    const log = output.json().at(-1)!;
+    expect(log.outcome).toBe('secret-gone');
+    expect(String(log.notes)).toContain('Keys left on bucket "media-assets": AKIALEFTOVER');
+  });
+});
+
+describe('answering CloudFormation', () => {
+  test('one structured log line per event, with what an operator needs and no secret', async () => {
+    givenSecretHolds(PLACEHOLDER);
+    givenBucketKeys();
+    const event = createEvent(endpoint.url());
+
+    await handler(event);
+
+    expect(output.lines).toHaveLength(1);
+    const log = output.json()[0];
+    expect(log).toEqual({
+      level: 'INFO',
+      requestType: 'Create',
+      logicalResourceId: event.LogicalResourceId,
+      requestId: event.RequestId,
+      bucketName: 'media-assets',
+      secretArn: SECRET_ARN_V0,
+      accessKeyId: endpoint.last().Data!.AccessKeyId,
+      outcome: 'created',
+      durationMs: expect.any(Number),
+    });
+    expect(output.lines[0]).not.toContain(event.ResponseURL);
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('a response the URL refuses is retried', async () => {
+    await handler(deleteEvent(endpoint.url(), 'not-ours'));
+    endpoint.failNext = 1;
+    await handler(deleteEvent(endpoint.url(), 'not-ours'));
+    expect(endpoint.responses).toHaveLength(2);
+  });
+
+  test('when the answer cannot be delivered, the invocation fails so that Lambda retries it', async () => {
+    endpoint.failNext = 10;
+    await expect(handler(deleteEvent(endpoint.url(), 'not-ours'))).rejects.toThrow('answered HTTP 500');
+    endpoint.failNext = 0;
+    expect(output.json().at(-1)).toMatchObject({ level: 'ERROR', error: expect.stringContaining('Could not answer CloudFormation') });
+  }, 20_000);
+
+  test('work that outlives the Lambda timeout is answered as a failure before the timeout', async () => {
+    givenSecretHolds(PLACEHOLDER);
+    lightsail.on(GetBucketAccessKeysCommand).callsFake(() => new Promise(() => {}));
+    const context = { getRemainingTimeInMillis: () => 16_000 } as Context;
+
+    await handler(createEvent(endpoint.url()), context);
+
+    expect(endpoint.last().Status).toBe('FAILED');
+    expect(endpoint.last().Reason).toContain('ran out of time');
+  });
+});

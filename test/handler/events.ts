@@ -1,0 +1,65 @@
+/** CloudFormation custom resource events for handler tests. */
+import type {
+  CloudFormationCustomResourceCreateEvent,
+  CloudFormationCustomResourceDeleteEvent,
+  CloudFormationCustomResourceUpdateEvent,
+} from 'aws-lambda';
+import { RESOURCE_TYPE } from '../../lib/contract';
+
+export const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/TestStack/6c7f2f40-0000-11ef-0000-0a1b2c3d4e5f';
+export const SECRET_ARN_V0 =
+  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:lightsail-bucket-access-key/TestStack/media-assets/c8a4070ebf-v0-AbCdEf';
+export const SECRET_ARN_V1 =
+  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:lightsail-bucket-access-key/TestStack/media-assets/c8a4070ebf-v1-GhIjKl';
+
+let counter = 0;
+const nextRequestId = () => `req-${++counter}`;
+
+export function keyProperties(overrides: Record<string, string> = {}) {
+  return {
+    ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:handler',
+    SecretArn: SECRET_ARN_V0,
+    BucketName: 'media-assets',
+    Endpoint: 'https://media-assets.s3.eu-west-1.amazonaws.com/',
+    RemovalPolicy: 'destroy',
+    ...overrides,
+  };
+}
+
+const common = (responseUrl: string) => ({
+  ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:handler',
+  ResponseURL: responseUrl,
+  StackId: STACK_ID,
+  LogicalResourceId: 'MediaKey78E57B5A',
+  ResourceType: RESOURCE_TYPE,
+});
+
+export function createEvent(responseUrl: string, props = keyProperties(), requestId = nextRequestId()) {
+  return { ...common(responseUrl), RequestType: 'Create', RequestId: requestId, ResourceProperties: props } as CloudFormationCustomResourceCreateEvent;
+}
+
+export function updateEvent(
+  responseUrl: string,
+  physicalResourceId: string,
+  props: Record<string, string>,
+  oldProps: Record<string, string>,
+) {
+  return {
+    ...common(responseUrl),
+    RequestType: 'Update',
+    RequestId: nextRequestId(),
+    PhysicalResourceId: physicalResourceId,
+    ResourceProperties: props,
+    OldResourceProperties: oldProps,
+  } as CloudFormationCustomResourceUpdateEvent;
+}
+
+export function deleteEvent(responseUrl: string, physicalResourceId: string, props = keyProperties()) {
+  return {
+    ...common(responseUrl),
+    RequestType: 'Delete',
+    RequestId: nextRequestId(),
+    PhysicalResourceId: physicalResourceId,
+    ResourceProperties: props,
+  } as CloudFormationCustomResourceDeleteEvent;
+}
