@@ -39,12 +39,8 @@ export interface LifecycleResult {
   readonly notes?: readonly string[];
 }
 
-export class KeyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BucketAccessKeyError';
-  }
-}
+/** An error whose message is already written for the person deploying: reported as is, without a type name. */
+export class KeyError extends Error {}
 
 /** Properties as CloudFormation delivers them, checked. */
 export function readProperties(raw: Record<string, unknown> | undefined): KeyResourceProperties {
@@ -110,7 +106,7 @@ export async function reconcile(
     );
   }
 
-  const created = await createKeyOrExplain(props.BucketName, props.SecretArn);
+  const created = await createKeyOrExplain(props.BucketName, props.SecretArn, bucketKeys);
   const value: KeySecretValue = {
     accessKeyId: created.accessKeyId,
     secretAccessKey: created.secretAccessKey,
@@ -176,24 +172,79 @@ function explainMissingBucket(bucketName: string, region: string) {
   };
 }
 
-/** Creates a key; when Lightsail refuses, says why in terms of the bucket's slots if that is the cause. */
-async function createKeyOrExplain(bucketName: string, secretArn: string): Promise<aws.NewBucketKey> {
-  try {
-    return await aws.createKey(bucketName);
-  } catch (error) {
-    // The limit's error type is not documented: look at the bucket instead of at the error.
-    const keys = await aws.listBucketKeys(bucketName).catch(() => undefined);
-    if (keys && keys.length >= MAX_KEYS_PER_BUCKET) {
-      throw new KeyError(
-        noFreeSlotMessage(
-          bucketName,
-          keys,
-          `Another key took the last free slot while this one (secret ${secretArn}) was being created. Nothing was changed.`,
-        ),
-      );
+/** Attempts at CreateBucketAccessKey when Lightsail throttles it or its answer is lost before it took effect. */
+const CREATE_ATTEMPTS = 10;
+
+/**
+ * Creates a key. Throttling is retried (Lightsail did nothing). A failure that may have taken effect (a server
+ * error, a lost answer) is retried only when the bucket shows no new key; otherwise the key was probably created
+ * and its secret lost with the answer, and the error says which key that is.
+ */
+async function createKeyOrExplain(
+  bucketName: string,
+  secretArn: string,
+  keysBefore: readonly aws.BucketKeyInfo[],
+): Promise<aws.NewBucketKey> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await aws.createKey(bucketName);
+    } catch (error) {
+      const retry = attempt < CREATE_ATTEMPTS && (await mayRetryCreate(error, bucketName, keysBefore));
+      if (!retry) throw await explainCreateFailure(error, bucketName, secretArn, keysBefore);
+      await sleep(backoffMs(attempt));
     }
-    throw new KeyError(`Could not create an access key for bucket "${bucketName}": ${describeError(error)}`);
   }
+}
+
+async function mayRetryCreate(error: unknown, bucketName: string, keysBefore: readonly aws.BucketKeyInfo[]) {
+  if (aws.isThrottling(error)) return true;
+  if (!aws.mayHaveTakenEffect(error)) return false;
+  const keysNow = await aws.listBucketKeys(bucketName).catch(() => undefined);
+  return keysNow !== undefined && newKeys(keysBefore, keysNow).length === 0;
+}
+
+async function explainCreateFailure(
+  error: unknown,
+  bucketName: string,
+  secretArn: string,
+  keysBefore: readonly aws.BucketKeyInfo[],
+): Promise<KeyError> {
+  // The limit's error type is not documented: look at the bucket instead of at the error.
+  const keysNow = await aws.listBucketKeys(bucketName).catch(() => undefined);
+  const appeared = keysNow ? newKeys(keysBefore, keysNow) : [];
+  if (aws.mayHaveTakenEffect(error) && appeared.length > 0) {
+    return new KeyError(
+      `Creating an access key for bucket "${bucketName}" failed without an answer (${describeError(error)}), and ` +
+        `the bucket now has a key it did not have before: ${appeared.map(describeKey).join('; ')}. Lightsail ` +
+        'returns a key\'s secret only in that answer, so if the key was created for this deploy it can never be ' +
+        'used: unless another deploy created it at the same time, delete it (aws lightsail delete-bucket-access-key ' +
+        `--bucket-name ${bucketName} --access-key-id <id>) and deploy again.`,
+    );
+  }
+  if (keysNow && keysNow.length >= MAX_KEYS_PER_BUCKET) {
+    return new KeyError(
+      noFreeSlotMessage(
+        bucketName,
+        keysNow,
+        `Another key took the last free slot while this one (secret ${secretArn}) was being created. Nothing was changed.`,
+      ),
+    );
+  }
+  return new KeyError(`Could not create an access key for bucket "${bucketName}": ${describeError(error)}`);
+}
+
+function newKeys(before: readonly aws.BucketKeyInfo[], now: readonly aws.BucketKeyInfo[]): aws.BucketKeyInfo[] {
+  const known = new Set(before.map((k) => k.accessKeyId));
+  return now.filter((k) => !known.has(k.accessKeyId));
+}
+
+/** Exponential backoff with full jitter, as the AWS SDKs do. */
+function backoffMs(attempt: number): number {
+  return Math.random() * Math.min(5_000, 100 * 2 ** attempt);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A key whose secret could not be written would be an orphan: delete it, then fail with the write's error. */

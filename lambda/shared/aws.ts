@@ -28,6 +28,7 @@ import { redactLater } from './redact';
 const DEFAULT_MAX_ATTEMPTS = 12;
 
 let lightsailClient: LightsailClient | undefined;
+let keyCreationClient: LightsailClient | undefined;
 let secretsClient: SecretsManagerClient | undefined;
 
 function clientConfig() {
@@ -36,6 +37,14 @@ function clientConfig() {
 
 function lightsail(): LightsailClient {
   return (lightsailClient ??= new LightsailClient(clientConfig()));
+}
+
+/**
+ * CreateBucketAccessKey is not idempotent: when its answer is lost, a blind retry makes a second key and the first
+ * one's secret is gone for good. Its client never retries; the caller decides (see lifecycle.ts).
+ */
+function keyCreation(): LightsailClient {
+  return (keyCreationClient ??= new LightsailClient({ maxAttempts: 1 }));
 }
 
 function secretsManager(): SecretsManagerClient {
@@ -71,6 +80,21 @@ export function isNotFound(error: unknown): boolean {
   return /DoesNotExist/.test(`${e.name ?? ''} ${e.code ?? ''} ${e.message ?? ''}`);
 }
 
+/** Refused for rate: the service did nothing, so the call can be repeated. */
+export function isThrottling(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return e?.name === 'ThrottlingException' || e?.$metadata?.httpStatusCode === 429;
+}
+
+/**
+ * A failure after which the call may or may not have taken effect: a server error, or no HTTP answer at all (a
+ * dropped connection, a timeout). A 4xx answer means the service refused the call.
+ */
+export function mayHaveTakenEffect(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  return status === undefined || status >= 500;
+}
+
 /** Secrets Manager's answer for a secret scheduled for deletion. */
 export function isMarkedForDeletion(error: unknown): boolean {
   const e = error as { name?: string; message?: string } | undefined;
@@ -94,8 +118,9 @@ export async function bucketEndpoint(bucketName: string): Promise<string> {
   return url;
 }
 
+/** One CreateBucketAccessKey call, never retried here. */
 export async function createKey(bucketName: string): Promise<NewBucketKey> {
-  const out = await lightsail().send(new CreateBucketAccessKeyCommand({ bucketName }));
+  const out = await keyCreation().send(new CreateBucketAccessKeyCommand({ bucketName }));
   const accessKeyId = out.accessKey?.accessKeyId;
   const secretAccessKey = out.accessKey?.secretAccessKey;
   if (secretAccessKey) redactLater(secretAccessKey);

@@ -31,7 +31,8 @@ import { SECRET_ARN_V0, SECRET_ARN_V1, createEvent, deleteEvent, keyProperties, 
 
 const lightsail = mockClient(LightsailClient);
 const secrets = mockClient(SecretsManagerClient);
-const meta = { $metadata: {} };
+/** An error answer of the service, as the SDK reports it (a 4xx: the service refused the call). */
+const meta = { $metadata: { httpStatusCode: 400 } };
 
 let endpoint: ResponseEndpoint;
 let output: ConsoleCapture;
@@ -276,6 +277,55 @@ describe('Create', () => {
 
     expect(endpoint.last().Reason).toContain('Another key took the last free slot');
     expect(endpoint.last().Reason).toContain('AKIARACER');
+  });
+
+  test('a throttled creation is retried: Lightsail did nothing', async () => {
+    givenSecretHolds(PLACEHOLDER);
+    givenBucketKeys();
+    lightsail
+      .on(CreateBucketAccessKeyCommand)
+      .rejectsOnce(new LightsailServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } }))
+      .callsFake(() => ({ accessKey: { ...newKey(), status: 'Active' } }));
+
+    await handler(createEvent(endpoint.url()));
+
+    expect(lightsail).toHaveReceivedCommandTimes(CreateBucketAccessKeyCommand, 2);
+    expect(endpoint.last().Status).toBe('SUCCESS');
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('a creation whose answer was lost is retried when the bucket shows no new key', async () => {
+    givenSecretHolds(PLACEHOLDER);
+    givenBucketKeys();
+    lightsail
+      .on(CreateBucketAccessKeyCommand)
+      .rejectsOnce(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }))
+      .callsFake(() => ({ accessKey: { ...newKey(), status: 'Active' } }));
+
+    await handler(createEvent(endpoint.url()));
+
+    expect(lightsail).toHaveReceivedCommandTimes(CreateBucketAccessKeyCommand, 2);
+    expect(endpoint.last().Status).toBe('SUCCESS');
+  });
+
+  test('a creation whose answer was lost after the key appeared is not repeated: the error names the key', async () => {
+    // Regression: the SDK used to retry CreateBucketAccessKey itself, making a second key after a lost answer.
+    givenSecretHolds(PLACEHOLDER);
+    lightsail
+      .on(GetBucketAccessKeysCommand)
+      .resolvesOnce({ accessKeys: [] })
+      .resolves({ accessKeys: [{ accessKeyId: 'AKIALOSTANSWER', status: 'Active', createdAt: new Date(Date.UTC(2026, 10, 28)) }] });
+    lightsail.on(CreateBucketAccessKeyCommand).rejects(
+      new LightsailServiceException({ name: 'ServiceException', $fault: 'server', $metadata: { httpStatusCode: 500 } }),
+    );
+
+    await handler(createEvent(endpoint.url()));
+
+    expect(lightsail).toHaveReceivedCommandTimes(CreateBucketAccessKeyCommand, 1);
+    const reason = endpoint.last().Reason!;
+    expect(reason).toContain('failed without an answer (ServiceException');
+    expect(reason).toContain('the bucket now has a key it did not have before: AKIALOSTANSWER (Active, created 2026-11-28');
+    expect(reason).toContain('delete it (aws lightsail delete-bucket-access-key --bucket-name media-assets');
   });
 
   test('any other refusal to create is reported with its cause', async () => {
