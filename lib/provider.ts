@@ -66,7 +66,13 @@ export class BucketAccessKeyProvider extends Construct {
     );
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:ListSecretVersionIds'],
+        actions: [
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:ListSecretVersionIds',
+          // Only to read the record of keys of a secret scheduled for deletion outside CloudFormation, on Delete.
+          'secretsmanager:RestoreSecret',
+        ],
         resources: [
           Stack.of(this).formatArn({
             service: 'secretsmanager',

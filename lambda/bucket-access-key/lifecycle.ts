@@ -76,7 +76,9 @@ export async function reconcile(
   region: string,
 ): Promise<LifecycleResult> {
   const [current, bucketKeys, endpoint] = await Promise.all([
-    aws.readSecretStage(props.SecretArn, 'AWSCURRENT').then((v) => parseKeySecret(v?.secretString)),
+    aws
+      .readSecretStage(props.SecretArn, 'AWSCURRENT')
+      .then((v) => parseKeySecret(v?.secretString), explainSecretScheduledForDeletion(props.SecretArn)),
     listKeysOrExplain(props.BucketName, region),
     props.Endpoint ?? aws.bucketEndpoint(props.BucketName).catch(explainMissingBucket(props.BucketName, region)),
   ]);
@@ -132,12 +134,18 @@ export async function remove(physicalResourceId: string, props: KeyResourcePrope
     return { physicalResourceId, outcome: 'not-a-key-secret' };
   }
 
+  const notes: string[] = [];
   let versions: aws.SecretVersion[];
   try {
     versions = await aws.readAllSecretVersions(physicalResourceId);
   } catch (error) {
-    if (!aws.isNotFound(error) && !aws.isMarkedForDeletion(error)) throw error;
-    return secretGone(physicalResourceId, props, error);
+    if (aws.isNotFound(error)) return secretGone(physicalResourceId, props, error);
+    if (!aws.isMarkedForDeletion(error)) throw error;
+    // Deleted outside CloudFormation, but not yet gone: its record of keys is still there. CloudFormation deletes
+    // the secret right after this resource anyway.
+    await aws.restoreSecret(physicalResourceId);
+    notes.push('The key secret was scheduled for deletion outside CloudFormation; restored it to read its keys.');
+    versions = await aws.readAllSecretVersions(physicalResourceId);
   }
 
   const records = new Map<string, KeySecretValue>();
@@ -148,7 +156,12 @@ export async function remove(physicalResourceId: string, props: KeyResourcePrope
   const deleted = await Promise.all(
     [...records.values()].map(async (r) => ((await aws.deleteKey(r.bucketName, r.accessKeyId)) ? r.accessKeyId : '')),
   );
-  return { physicalResourceId, outcome: 'deleted', deletedKeyIds: deleted.filter((id) => id !== '') };
+  return {
+    physicalResourceId,
+    outcome: 'deleted',
+    deletedKeyIds: deleted.filter((id) => id !== ''),
+    notes: notes.length ? notes : undefined,
+  };
 }
 
 function result(props: KeyResourceProperties, outcome: Outcome, accessKeyId: string, notes?: string[]): LifecycleResult {
@@ -163,6 +176,16 @@ function result(props: KeyResourceProperties, outcome: Outcome, accessKeyId: str
 
 async function listKeysOrExplain(bucketName: string, region: string): Promise<aws.BucketKeyInfo[]> {
   return aws.listBucketKeys(bucketName).catch(explainMissingBucket(bucketName, region));
+}
+
+function explainSecretScheduledForDeletion(secretArn: string) {
+  return (error: unknown): never => {
+    if (!aws.isMarkedForDeletion(error)) throw error;
+    throw new KeyError(
+      `The key's secret ${secretArn} is scheduled for deletion, outside CloudFormation. Restore it ` +
+        `(aws secretsmanager restore-secret --secret-id ${secretArn}) and deploy again.`,
+    );
+  };
 }
 
 function explainMissingBucket(bucketName: string, region: string) {

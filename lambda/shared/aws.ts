@@ -15,6 +15,7 @@ import {
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
+  RestoreSecretCommand,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
@@ -175,6 +176,11 @@ export async function readAllSecretVersions(secretId: string): Promise<SecretVer
   } while (nextToken);
   const versions = await Promise.all(ids.map((id) => readSecretVersion(secretId, id)));
   return versions.filter((v): v is SecretVersion => v !== undefined);
+}
+
+/** Cancels a secret's scheduled deletion. */
+export async function restoreSecret(secretId: string): Promise<void> {
+  await secretsManager().send(new RestoreSecretCommand({ SecretId: secretId }));
 }
 
 /**

@@ -148,6 +148,7 @@ describe('handler permissions', () => {
       'secretsmanager:GetSecretValue',
       'secretsmanager:PutSecretValue',
       'secretsmanager:ListSecretVersionIds',
+      'secretsmanager:RestoreSecret',
     ]);
     expect(statement.Resource['Fn::Join'][1].at(-1)).toBe(':secret:lightsail-bucket-access-key/TestStack/*');
   });

@@ -688,6 +688,26 @@ describe('observation', () => {
     ]);
     expect(fake.requests[0].startedAt).toBeLessThanOrEqual(fake.requests[0].endedAt!);
   });
+
+  test('the caller\'s app id reaches the request log through the user agent', async () => {
+    const client = new LightsailClient({ ...fake.clientConfig(), userAgentAppId: 'container-7', maxAttempts: 1 });
+    clients.push(client);
+    await client.send(new GetBucketsCommand({}));
+    expect(fake.requests[0].userAgent).toContain('app/container-7');
+  });
+
+  test('afterOperation runs after the state change and before the answer is sent', async () => {
+    fake.lightsail.createBucket('photos');
+    const seen: Array<{ keys: number; answered: boolean }> = [];
+    fake.afterOperation = (record, answer) => {
+      seen.push({ keys: fake.lightsail.keysOf('photos').length, answered: record.status !== 0 });
+      expect((answer as any).accessKey.accessKeyId).toMatch(/^AKIA/);
+    };
+    await lightsail().send(new CreateBucketAccessKeyCommand({ bucketName: 'photos' }));
+    expect(seen).toEqual([{ keys: 1, answered: false }]);
+    fake.reset();
+    expect(fake.afterOperation).toBeUndefined();
+  });
 });
 
 describe('environment variables', () => {

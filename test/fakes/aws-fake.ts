@@ -27,7 +27,15 @@ export interface RequestRecord {
   endedAt?: number;
   /** The x-amzn-requestid sent (the SDK's `$metadata.requestId`). */
   requestId: string;
+  /** The caller's user agent: AWS_SDK_UA_APP_ID puts an app id of the caller's choice into it. */
+  userAgent: string;
 }
+
+/**
+ * Called after an operation ran (its state change is done) and before its answer is sent: a harness can kill the
+ * caller here, modelling a process that dies between an AWS call taking effect and seeing its answer.
+ */
+export type AfterOperationHook = (record: RequestRecord, answer: JsonObject | ApiError) => Promise<void> | void;
 
 export interface AwsFake {
   /** http://127.0.0.1:PORT */
@@ -39,6 +47,8 @@ export interface AwsFake {
   readonly faults: Faults;
   /** Every call in arrival order (cleared in place by reset()). */
   readonly requests: RequestRecord[];
+  /** See AfterOperationHook; reset() removes it. */
+  afterOperation?: AfterOperationHook;
   /** Environment variables that point unchanged SDK code at the fake. */
   env(): Record<string, string>;
   /** Client configuration for `new LightsailClient(...)` / `new SecretsManagerClient(...)`. */
@@ -82,7 +92,8 @@ export async function startAwsFake(options: { region?: string; accountId?: strin
       return;
     }
     const input = parseJson(raw);
-    const record: RequestRecord = { service, operation, input: input ?? {}, status: 0, startedAt, requestId };
+    const userAgent = String(req.headers['user-agent'] ?? '');
+    const record: RequestRecord = { service, operation, input: input ?? {}, status: 0, startedAt, requestId, userAgent };
     requests.push(record);
 
     // Faults are decided on arrival, before the operation can change anything.
@@ -100,7 +111,10 @@ export async function startAwsFake(options: { region?: string; accountId?: strin
     if (rejecting) answer = faultAnswer(service, fault);
     else if (rateLimited) answer = throttling(service, 400);
     else if (input === undefined) answer = serialization(service);
-    else answer = run(service, operation, input);
+    else {
+      answer = run(service, operation, input);
+      await fake.afterOperation?.(record, answer);
+    }
     if (fault?.kind === 'dropAfterCommit') return drop(req, record);
 
     const [status, body] = answer instanceof ApiError ? [answer.status, answer.body] : [200, answer];
@@ -126,7 +140,7 @@ export async function startAwsFake(options: { region?: string; accountId?: strin
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  return {
+  const fake: AwsFake = {
     endpoint,
     region,
     accountId,
@@ -148,6 +162,7 @@ export async function startAwsFake(options: { region?: string; accountId?: strin
       secrets.reset();
       faults.clear();
       requests.length = 0;
+      fake.afterOperation = undefined;
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
@@ -156,6 +171,7 @@ export async function startAwsFake(options: { region?: string; accountId?: strin
         server.closeAllConnections();
       }),
   };
+  return fake;
 }
 
 function faultAnswer(service: ServiceName, fault: FaultSpec): ApiError {

@@ -16,10 +16,12 @@ import {
 } from '@aws-sdk/client-lightsail';
 import {
   GetSecretValueCommand,
+  InvalidRequestException,
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   ResourceNotFoundException,
+  RestoreSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
@@ -58,6 +60,13 @@ beforeEach(() => {
   secrets.on(PutSecretValueCommand).resolves({});
 });
 afterEach(() => output.stop());
+
+function markedForDeletion() {
+  return new InvalidRequestException({
+    message: "You can't perform this operation on the secret because it was marked for deletion.",
+    ...meta,
+  });
+}
 
 function newKey() {
   const key = {
@@ -368,6 +377,19 @@ describe('Create', () => {
     expect(secrets.calls()).toHaveLength(0);
   });
 
+  test('a secret scheduled for deletion out of band is an error that says how to restore it', async () => {
+    secrets.on(GetSecretValueCommand).rejects(markedForDeletion());
+    givenBucketKeys();
+
+    await handler(createEvent(endpoint.url()));
+
+    expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+    expect(endpoint.last().Reason).toBe(
+      `The key's secret ${SECRET_ARN_V0} is scheduled for deletion, outside CloudFormation. Restore it ` +
+        `(aws secretsmanager restore-secret --secret-id ${SECRET_ARN_V0}) and deploy again.`,
+    );
+  });
+
   test('an unknown removal policy is rejected', async () => {
     await handler(createEvent(endpoint.url(), keyProperties({ RemovalPolicy: 'snapshot' })));
     expect(endpoint.last().Reason).toBe('Property RemovalPolicy must be "destroy" or "retain", got "snapshot".');
@@ -531,16 +553,10 @@ describe('Delete', () => {
     expect(endpoint.responses.map((r) => r.Status)).toEqual(['SUCCESS', 'SUCCESS']);
   });
 
-  test.each([
-    ['deleted', new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", ...meta })],
-    [
-      'scheduled for deletion',
-      Object.assign(new Error('You can\'t perform this operation on the secret because it was marked for deletion.'), {
-        name: 'InvalidRequestException',
-      }),
-    ],
-  ])('a secret already %s cannot say which keys to delete: it succeeds and lists what is left', async (_, error) => {
-    secrets.on(ListSecretVersionIdsCommand).rejects(error);
+  test('a secret already deleted cannot say which keys to delete: it succeeds and lists what is left', async () => {
+    secrets
+      .on(ListSecretVersionIdsCommand)
+      .rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", ...meta }));
     givenBucketKeys('AKIALEFTOVER');
 
     await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
@@ -550,6 +566,23 @@ describe('Delete', () => {
     const log = output.json().at(-1)!;
     expect(log.outcome).toBe('secret-gone');
     expect(String(log.notes)).toContain('Keys left on bucket "media-assets": AKIALEFTOVER');
+  });
+
+  test('a secret scheduled for deletion out of band is restored to read its keys, which are then deleted', async () => {
+    const key = newKey();
+    secrets
+      .on(ListSecretVersionIdsCommand)
+      .rejectsOnce(markedForDeletion())
+      .resolves({ Versions: [{ VersionId: 'v0', VersionStages: ['AWSCURRENT'] }] });
+    secrets.on(GetSecretValueCommand, { VersionId: 'v0' }).resolves({ SecretString: record(key) });
+
+    await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
+
+    expect(secrets).toHaveReceivedCommandWith(RestoreSecretCommand, { SecretId: SECRET_ARN_V0 });
+    expect(lightsail).toHaveReceivedCommandWith(DeleteBucketAccessKeyCommand, { accessKeyId: key.accessKeyId });
+    expect(endpoint.last().Status).toBe('SUCCESS');
+    expect(String(output.json().at(-1)!.notes)).toContain('restored it to read its keys');
+    expectNoSecretIn(everythingSent(), generated);
   });
 });
 

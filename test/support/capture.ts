@@ -15,6 +15,8 @@ export interface CapturedResponse {
   readonly Data?: Record<string, string>;
   /** The body exactly as received. */
   readonly raw: string;
+  /** The URL path it was PUT to. */
+  readonly path: string;
 }
 
 /** A stand-in for CloudFormation's pre-signed response URL. */
@@ -28,6 +30,7 @@ export class ResponseEndpoint {
   public readonly responses: CapturedResponse[] = [];
   /** Answer the next N PUTs with this HTTP status instead of 200 (to test delivery failures). */
   public failNext = 0;
+  private readonly waiting = new Map<string, (response: CapturedResponse) => void>();
   private readonly server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => (body += chunk));
@@ -37,13 +40,24 @@ export class ResponseEndpoint {
         res.writeHead(500).end();
         return;
       }
-      this.responses.push({ ...JSON.parse(body), raw: body });
+      const path = (req.url ?? '/').slice(1);
+      const response: CapturedResponse = { ...JSON.parse(body), raw: body, path };
+      this.responses.push(response);
       res.writeHead(200).end();
+      this.waiting.get(path)?.(response);
+      this.waiting.delete(path);
     });
   });
 
   public url(path = 'response'): string {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/${path}`;
+  }
+
+  /** The first response PUT to `url(path)`, as CloudFormation takes the first answer and ignores later ones. */
+  public waitFor(path: string): Promise<CapturedResponse> {
+    const earlier = this.responses.find((r) => r.path === path);
+    if (earlier) return Promise.resolve(earlier);
+    return new Promise((resolve) => this.waiting.set(path, resolve));
   }
 
   public last(): CapturedResponse {
