@@ -1,0 +1,468 @@
+/**
+ * A CloudFormation stack, simulated from the documented semantics: resources deployed in dependency waves (a wave
+ * in parallel), custom resources driven through the Lambda stand-in and answered through a pre-signed URL stand-in,
+ * replacement (new physical id, old one deleted at cleanup), update rollback (an Update back to the old properties,
+ * then deletion of what the failed update created), stack deletion in reverse dependency order, DeletionPolicy.
+ *
+ * Only the resource types of this project's templates are modelled; the rest are records without behaviour.
+ */
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import type { AwsFake } from '../fakes/aws-fake';
+import type { ResponseEndpoint } from '../support/capture';
+import type { LambdaService } from './lambda-service';
+import {
+  type ResolvedResource,
+  type StackContext,
+  type Template,
+  type TemplateResource,
+  deploymentWaves,
+  resolveValue,
+  stringifyScalars,
+} from './template';
+
+/** A resource type that exists only in test apps: it fails on purpose, to make CloudFormation roll back. */
+export const TRIPWIRE_TYPE = 'Simulator::Tripwire';
+
+export interface DeployedResource extends ResolvedResource {
+  readonly logicalId: string;
+  readonly definition: TemplateResource;
+  readonly properties: Record<string, unknown>;
+}
+
+export type StackStatus =
+  | 'CREATE_COMPLETE'
+  | 'ROLLBACK_COMPLETE'
+  | 'ROLLBACK_FAILED'
+  | 'UPDATE_COMPLETE'
+  | 'UPDATE_ROLLBACK_COMPLETE'
+  | 'UPDATE_ROLLBACK_FAILED'
+  | 'DELETE_COMPLETE'
+  | 'DELETE_FAILED';
+
+export interface StackEvent {
+  readonly logicalId: string;
+  readonly action: string;
+  readonly physicalId?: string;
+  readonly failure?: string;
+}
+
+export interface SimulatorOptions {
+  /** Which physical id a rollback Update to a custom resource carries: the documented semantics leave it open. */
+  rollbackPhysicalId?: 'old' | 'new';
+  /** How many times Lambda delivers each custom resource event (at-least-once delivery). */
+  deliveries?: number;
+  /** Lambda timeout for the simulated functions, instead of the template's (keeps a hung test short). */
+  lambdaTimeoutMs?: number;
+}
+
+type Action =
+  | { kind: 'created'; logicalId: string }
+  | { kind: 'updated'; logicalId: string; before: DeployedResource; attempted: Record<string, unknown> }
+  | { kind: 'replaced'; logicalId: string; before: DeployedResource; after: DeployedResource };
+
+class ResourceFailure extends Error {}
+
+export class CloudFormation {
+  public readonly resources = new Map<string, DeployedResource>();
+  public readonly events: StackEvent[] = [];
+  public template: Template | undefined;
+  public status: StackStatus | undefined;
+  public options: SimulatorOptions = {};
+  private assemblyDir = '';
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly fake: AwsFake,
+    private readonly lambda: LambdaService,
+    private readonly responses: ResponseEndpoint,
+    public readonly stack: StackContext,
+  ) {}
+
+  /** Creates or updates the stack to the template of a synthesized assembly. */
+  public async deploy(template: Template, assemblyDir: string): Promise<StackStatus> {
+    if (this.status === 'ROLLBACK_FAILED') throw new Error('a stack in ROLLBACK_FAILED must be deleted first');
+    const previousTemplate = this.template;
+    this.assemblyDir = assemblyDir;
+    const creating = previousTemplate === undefined;
+    const actions: Action[] = [];
+    const failure = await this.apply(template, actions);
+
+    if (failure) {
+      this.events.push({ logicalId: this.stack.stackName, action: creating ? 'CREATE' : 'UPDATE', failure });
+      const rolledBack = await this.rollBack(actions);
+      if (creating) {
+        this.template = rolledBack ? undefined : template;
+        return (this.status = rolledBack ? 'ROLLBACK_COMPLETE' : 'ROLLBACK_FAILED');
+      }
+      this.template = previousTemplate;
+      return (this.status = rolledBack ? 'UPDATE_ROLLBACK_COMPLETE' : 'UPDATE_ROLLBACK_FAILED');
+    }
+
+    this.template = template;
+    if (!creating) await this.cleanUp(previousTemplate, template, actions);
+    return (this.status = creating ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE');
+  }
+
+  /** Deletes every resource in reverse dependency order, keeping those with DeletionPolicy Retain. */
+  public async deleteStack(): Promise<StackStatus> {
+    if (!this.template) return (this.status = 'DELETE_COMPLETE');
+    const waves = deploymentWaves(this.template, new Set(this.resources.keys())).reverse();
+    let failed = false;
+    for (const wave of waves) {
+      const results = await Promise.allSettled(
+        wave.map((id) => this.deleteResource(this.resources.get(id)!, 'Delete')),
+      );
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') this.resources.delete(wave[i]);
+        else failed = true;
+      });
+      if (failed) break;
+    }
+    if (failed) return (this.status = 'DELETE_FAILED');
+    this.template = undefined;
+    return (this.status = 'DELETE_COMPLETE');
+  }
+
+  /** Waits for every Lambda invocation still running (duplicates and retries continue after the first answer). */
+  public async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Every text CloudFormation shows: resource failure reasons. */
+  public texts(): string[] {
+    return this.events.map((e) => e.failure ?? '').filter((t) => t !== '');
+  }
+
+  // ---- deploying ---------------------------------------------------------------------------------------------
+
+  /** Deploys wave by wave; returns the first failure, after the failing wave's other work has finished. */
+  private async apply(template: Template, actions: Action[]): Promise<string | undefined> {
+    for (const wave of deploymentWaves(template)) {
+      const results = await Promise.allSettled(wave.map((id) => this.applyResource(template, id, actions)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) return String(failed.reason?.message ?? failed.reason);
+    }
+    return undefined;
+  }
+
+  private async applyResource(template: Template, logicalId: string, actions: Action[]): Promise<void> {
+    const definition = template.Resources[logicalId];
+    const properties = resolveValue(definition.Properties ?? {}, this.resources, this.stack, template) as Record<
+      string,
+      unknown
+    >;
+    const current = this.resources.get(logicalId);
+    if (!current) {
+      const created = await this.record(logicalId, 'CREATE', () => this.create(logicalId, definition, properties));
+      this.resources.set(logicalId, created);
+      actions.push({ kind: 'created', logicalId });
+      return;
+    }
+    if (isDeepStrictEqual(properties, current.properties) && definition.Type === current.definition.Type) {
+      this.resources.set(logicalId, { ...current, definition });
+      return;
+    }
+    if (this.needsReplacement(current, properties)) {
+      const after = await this.record(logicalId, 'CREATE (replacement)', () =>
+        this.create(logicalId, definition, properties),
+      );
+      this.resources.set(logicalId, after);
+      actions.push({ kind: 'replaced', logicalId, before: current, after });
+      return;
+    }
+    // Recorded before the update runs: a failed update is rolled back too.
+    const action: Action = { kind: 'updated', logicalId, before: current, attempted: properties };
+    actions.push(action);
+    const after = await this.record(logicalId, 'UPDATE', () => this.update(current, definition, properties));
+    this.resources.set(logicalId, after);
+    if (after.physicalId !== current.physicalId) {
+      actions[actions.indexOf(action)] = { kind: 'replaced', logicalId, before: current, after };
+    }
+  }
+
+  /** Replaced resources' old copies and removed resources go once the update succeeded, in reverse order. */
+  private async cleanUp(previous: Template | undefined, template: Template, actions: Action[]): Promise<void> {
+    if (!previous) return;
+    const old = new Map<string, DeployedResource>();
+    const replaced = new Set<string>();
+    for (const a of actions) {
+      if (a.kind === 'replaced') {
+        old.set(a.logicalId, a.before);
+        replaced.add(a.logicalId);
+      }
+    }
+    for (const id of Object.keys(previous.Resources)) {
+      if (!(id in template.Resources) && this.resources.has(id)) {
+        old.set(id, this.resources.get(id)!);
+        this.resources.delete(id);
+      }
+    }
+    for (const wave of deploymentWaves(previous, new Set(old.keys())).reverse()) {
+      // CloudFormation reports cleanup failures but completes the update: nothing is retried.
+      await Promise.allSettled(
+        wave.map((id) => this.deleteResource(old.get(id)!, 'Delete (cleanup)', replaced.has(id))),
+      );
+    }
+  }
+
+  // ---- rolling back ------------------------------------------------------------------------------------------
+
+  /**
+   * Updates go back to their old properties (a custom resource gets an Update with the old properties), then what
+   * the failed deploy created goes. A failing step is retried, as an operator's ContinueUpdateRollback would.
+   */
+  private async rollBack(actions: Action[]): Promise<boolean> {
+    let ok = true;
+    for (const action of [...actions].reverse()) {
+      if (action.kind === 'created') continue;
+      ok = (await this.withRetries(() => this.revert(action))) && ok;
+    }
+    for (const action of [...actions].reverse()) {
+      if (action.kind === 'updated') continue;
+      const resource = action.kind === 'created' ? this.resources.get(action.logicalId) : action.after;
+      if (!resource) continue;
+      const deleted = await this.withRetries(() => this.deleteResource(resource, 'Delete (rollback)'));
+      if (deleted && action.kind === 'created') this.resources.delete(action.logicalId);
+      ok = deleted && ok;
+    }
+    return ok;
+  }
+
+  private async revert(action: Extract<Action, { kind: 'updated' | 'replaced' }>): Promise<void> {
+    const { before } = action;
+    const attempted = action.kind === 'updated' ? action.attempted : action.after.properties;
+    if (!isCustomResource(before.definition.Type)) {
+      this.resources.set(action.logicalId, before);
+      return;
+    }
+    const physicalId =
+      this.options.rollbackPhysicalId === 'old' || action.kind === 'updated'
+        ? before.physicalId
+        : action.after.physicalId;
+    const answer = await this.record(action.logicalId, 'UPDATE (rollback)', () =>
+      this.invokeCustom('Update', before.definition, action.logicalId, before.properties, {
+        physicalId,
+        oldProperties: attempted,
+      }),
+    );
+    this.resources.set(action.logicalId, { ...before, ...answer });
+  }
+
+  private async withRetries(step: () => Promise<unknown>, attempts = 3): Promise<boolean> {
+    for (let i = 0; i < attempts; i++) {
+      try {
+        await step();
+        return true;
+      } catch {
+        // recorded in the events by record()
+      }
+    }
+    return false;
+  }
+
+  // ---- resource types ----------------------------------------------------------------------------------------
+
+  private needsReplacement(current: DeployedResource, properties: Record<string, unknown>): boolean {
+    switch (current.definition.Type) {
+      case 'AWS::SecretsManager::Secret':
+      case 'AWS::Lightsail::Bucket': {
+        const nameKey = current.definition.Type === 'AWS::Lightsail::Bucket' ? 'BucketName' : 'Name';
+        return properties[nameKey] !== current.properties[nameKey];
+      }
+      default:
+        return false;
+    }
+  }
+
+  private async create(
+    logicalId: string,
+    definition: TemplateResource,
+    properties: Record<string, unknown>,
+  ): Promise<DeployedResource> {
+    const base = { logicalId, definition, properties };
+    const type = definition.Type;
+    if (isCustomResource(type)) {
+      return { ...base, ...(await this.invokeCustom('Create', definition, logicalId, properties)) };
+    }
+    switch (type) {
+      case 'AWS::Lightsail::Bucket': {
+        const bucket = this.fake.lightsail.createBucket(String(properties.BucketName));
+        return { ...base, physicalId: bucket.name, attributes: { BucketArn: bucket.arn, Url: bucket.url } };
+      }
+      case 'AWS::SecretsManager::Secret': {
+        const name = String(properties.Name ?? `${logicalId}-${randomUUID().slice(0, 12)}`);
+        const arn = this.fake.secrets.createSecret({
+          name,
+          secretString: initialSecretString(properties),
+          kmsKeyId: properties.KmsKeyId as string | undefined,
+          description: properties.Description as string | undefined,
+        });
+        return { ...base, physicalId: arn, attributes: {} };
+      }
+      case 'AWS::Lambda::Function': {
+        const name = `${this.stack.stackName}-${logicalId}-${randomUUID().slice(0, 8)}`;
+        const arn = `arn:aws:lambda:${this.stack.region}:${this.stack.accountId}:function:${name}`;
+        this.lambda.deploy(arn, this.functionConfig(properties));
+        return { ...base, physicalId: name, attributes: { Arn: arn } };
+      }
+      case TRIPWIRE_TYPE:
+        if (properties.Fail === 'true' || properties.Fail === true) throw new ResourceFailure('the tripwire failed');
+        return { ...base, physicalId: `${logicalId}-${randomUUID().slice(0, 8)}`, attributes: {} };
+      default:
+        return { ...base, ...recordOnly(logicalId, this.stack) };
+    }
+  }
+
+  private async update(
+    current: DeployedResource,
+    definition: TemplateResource,
+    properties: Record<string, unknown>,
+  ): Promise<DeployedResource> {
+    const base = { logicalId: current.logicalId, definition, properties };
+    const type = definition.Type;
+    if (isCustomResource(type)) {
+      const answer = await this.invokeCustom('Update', definition, current.logicalId, properties, {
+        physicalId: current.physicalId,
+        oldProperties: current.properties,
+      });
+      return { ...base, ...answer };
+    }
+    if (type === 'AWS::Lambda::Function') this.lambda.deploy(current.attributes.Arn, this.functionConfig(properties));
+    if (type === 'AWS::SecretsManager::Secret' && !isDeepStrictEqual(properties.GenerateSecretString, current.properties.GenerateSecretString)) {
+      throw new ResourceFailure('the simulator does not model a changed GenerateSecretString (it would overwrite the secret)');
+    }
+    if (type === TRIPWIRE_TYPE && (properties.Fail === 'true' || properties.Fail === true)) {
+      throw new ResourceFailure('the tripwire failed');
+    }
+    return { ...current, ...base };
+  }
+
+  /**
+   * Deletes one resource unless its policy retains it: UpdateReplacePolicy for the old copy of a replaced resource,
+   * DeletionPolicy otherwise (also in a rollback: that is why CloudFormation added RetainExceptOnCreate).
+   */
+  private async deleteResource(resource: DeployedResource, action: string, replaced = false): Promise<void> {
+    const policy = replaced ? resource.definition.UpdateReplacePolicy : resource.definition.DeletionPolicy;
+    if (policy === 'Retain') {
+      this.events.push({ logicalId: resource.logicalId, action: `${action} skipped: Retain`, physicalId: resource.physicalId });
+      return;
+    }
+    await this.record(resource.logicalId, action, async () => {
+      const type = resource.definition.Type;
+      if (isCustomResource(type)) {
+        await this.invokeCustom('Delete', resource.definition, resource.logicalId, resource.properties, {
+          physicalId: resource.physicalId,
+        });
+      } else if (type === 'AWS::Lightsail::Bucket') {
+        if (this.fake.lightsail.keysOf(resource.physicalId).length > 0) {
+          throw new ResourceFailure(`bucket ${resource.physicalId} still has access keys`);
+        }
+        this.fake.lightsail.deleteBucket(resource.physicalId);
+      } else if (type === 'AWS::SecretsManager::Secret') {
+        // CloudFormation deletes secrets without a recovery window.
+        this.fake.secrets.forceDelete(resource.physicalId);
+      } else if (type === 'AWS::Lambda::Function') {
+        this.lambda.remove(resource.attributes.Arn);
+      }
+      return resource;
+    });
+  }
+
+  private functionConfig(properties: Record<string, unknown>) {
+    const code = properties.Code as { S3Key?: string };
+    const hash = String(code.S3Key ?? '').replace(/\.zip$/, '');
+    const manifestFile = fs.readdirSync(this.assemblyDir).find((f) => f.endsWith('.assets.json'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(this.assemblyDir, manifestFile!), 'utf8'));
+    const source = manifest.files?.[hash]?.source?.path;
+    if (!source) throw new ResourceFailure(`no asset ${hash} in the cloud assembly`);
+    return {
+      codeDir: path.join(this.assemblyDir, source),
+      handler: String(properties.Handler),
+      timeoutMs: this.options.lambdaTimeoutMs ?? Number(properties.Timeout ?? 3) * 1000,
+    };
+  }
+
+  // ---- custom resources --------------------------------------------------------------------------------------
+
+  /**
+   * Sends one request to a custom resource's function and waits for its answer at the pre-signed URL. Lambda may
+   * run the event several times (retries, duplicate delivery); CloudFormation takes the first answer.
+   */
+  private async invokeCustom(
+    requestType: 'Create' | 'Update' | 'Delete',
+    definition: TemplateResource,
+    logicalId: string,
+    properties: Record<string, unknown>,
+    extra: { physicalId?: string; oldProperties?: Record<string, unknown> } = {},
+  ): Promise<ResolvedResource> {
+    const serviceToken = String(properties.ServiceToken);
+    const requestId = randomUUID();
+    const event = {
+      RequestType: requestType,
+      ServiceToken: serviceToken,
+      ResponseURL: this.responses.url(`cfn-response/${requestId}`),
+      StackId: this.stack.stackId,
+      RequestId: requestId,
+      LogicalResourceId: logicalId,
+      ResourceType: definition.Type,
+      ResourceProperties: stringifyScalars(properties),
+      ...(extra.oldProperties ? { OldResourceProperties: stringifyScalars(extra.oldProperties) } : {}),
+      ...(extra.physicalId ? { PhysicalResourceId: extra.physicalId } : {}),
+    };
+    const answer = this.responses.waitFor(`cfn-response/${requestId}`);
+    const invocation = this.lambda.invokeAsync(serviceToken, event, this.options.deliveries ?? 1);
+    this.inFlight.add(invocation);
+    void invocation.finally(() => this.inFlight.delete(invocation));
+
+    const first = await Promise.race([answer, invocation.then(() => Promise.race([answer, delay(200)]))]);
+    if (!first) {
+      throw new ResourceFailure(`${logicalId}: no answer from the custom resource's function (it would time out)`);
+    }
+    if (first.Status !== 'SUCCESS') throw new ResourceFailure(first.Reason ?? 'FAILED without a reason');
+    if (requestType === 'Delete') return { physicalId: first.PhysicalResourceId, attributes: {} };
+    return { physicalId: first.PhysicalResourceId, attributes: { ...(first.Data ?? {}) } };
+  }
+
+  private async record<T extends ResolvedResource>(logicalId: string, action: string, work: () => Promise<T>): Promise<T> {
+    try {
+      const result = await work();
+      this.events.push({ logicalId, action, physicalId: result.physicalId });
+      return result;
+    } catch (error) {
+      this.events.push({ logicalId, action, failure: (error as Error).message });
+      throw error;
+    }
+  }
+}
+
+function isCustomResource(type: string): boolean {
+  return type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
+}
+
+/** The value CloudFormation stores in a new secret: SecretString, or one generated from GenerateSecretString. */
+function initialSecretString(properties: Record<string, unknown>): string {
+  if (typeof properties.SecretString === 'string') return properties.SecretString;
+  const spec = properties.GenerateSecretString as
+    | { SecretStringTemplate?: string; GenerateStringKey?: string; PasswordLength?: number }
+    | undefined;
+  const generated = randomUUID().replace(/-/g, '').slice(0, Number(spec?.PasswordLength ?? 32));
+  if (!spec?.SecretStringTemplate || !spec.GenerateStringKey) return generated;
+  return JSON.stringify({ ...JSON.parse(spec.SecretStringTemplate), [spec.GenerateStringKey]: generated });
+}
+
+/** Resources the simulator only records (IAM, logs, KMS...): any attribute reads as a made-up ARN. */
+function recordOnly(logicalId: string, stack: StackContext): ResolvedResource {
+  const physicalId = `${stack.stackName}-${logicalId}-${randomUUID().slice(0, 8)}`;
+  const attributes = new Proxy({} as Record<string, string>, {
+    get: (_, name) => `arn:aws:simulated:${stack.region}:${stack.accountId}:${physicalId}/${String(name)}`,
+    has: () => true,
+  });
+  return { physicalId, attributes };
+}
+
+function delay(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms));
+}

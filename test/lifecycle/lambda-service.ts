@@ -1,0 +1,176 @@
+/**
+ * A local stand-in for AWS Lambda's asynchronous Invoke, the way CloudFormation calls a custom resource's function:
+ * each execution environment is a child process running the function's real code from cdk.out, reused while warm;
+ * a failed invocation (an error, a crash, a timeout) is retried twice, as Lambda does for asynchronous events.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import * as path from 'node:path';
+
+const CONTAINER_SCRIPT = path.join(__dirname, 'lambda-container.js');
+/** Lambda retries a failed asynchronous invocation twice. */
+const ASYNC_ATTEMPTS = 3;
+
+export interface FunctionConfig {
+  readonly codeDir: string;
+  readonly handler: string;
+  readonly timeoutMs: number;
+}
+
+interface Container {
+  readonly id: string;
+  readonly process: ChildProcess;
+  readonly ready: Promise<void>;
+  busy: boolean;
+  /** Settles the invocation running in it. */
+  finish?: (outcome: AttemptOutcome) => void;
+}
+
+type AttemptOutcome = { ok: true } | { ok: false; why: string };
+
+export interface InvocationReport {
+  readonly attempts: number;
+  readonly failures: readonly string[];
+}
+
+export class LambdaService {
+  /** Everything every container printed, line by line. */
+  public readonly output: string[] = [];
+  private readonly functions = new Map<string, FunctionConfig>();
+  private readonly containers = new Map<string, Container[]>();
+  private readonly byId = new Map<string, Container>();
+  private nextContainer = 0;
+  private nextInvocation = 0;
+
+  /** @param env the environment of every container (the AWS fakes' endpoints and credentials) */
+  constructor(private readonly env: Record<string, string>) {}
+
+  public deploy(functionArn: string, config: FunctionConfig): void {
+    const previous = this.functions.get(functionArn);
+    this.functions.set(functionArn, config);
+    // New code means new execution environments.
+    if (previous && previous.codeDir !== config.codeDir) this.retire(functionArn);
+  }
+
+  public remove(functionArn: string): void {
+    this.functions.delete(functionArn);
+    this.retire(functionArn);
+  }
+
+  public has(functionArn: string): boolean {
+    return this.functions.has(functionArn);
+  }
+
+  /**
+   * An asynchronous invocation: resolves when Lambda is done with the event (success, or every retry failed).
+   * `deliveries` > 1 models Lambda's at-least-once delivery: the same event runs that many times, concurrently.
+   */
+  public async invokeAsync(functionArn: string, event: unknown, deliveries = 1): Promise<InvocationReport> {
+    const reports = await Promise.all(
+      Array.from({ length: deliveries }, () => this.invokeWithRetries(functionArn, event)),
+    );
+    return { attempts: reports.reduce((n, r) => n + r.attempts, 0), failures: reports.flatMap((r) => r.failures) };
+  }
+
+  /**
+   * Kills the container whose SDK calls carry this user agent (see AWS_SDK_UA_APP_ID), as if it crashed, and
+   * resolves once the process is gone.
+   */
+  public async killContainerOf(userAgent: string): Promise<boolean> {
+    const id = /app\/(container-\d+)/.exec(userAgent)?.[1];
+    const container = id ? this.byId.get(id) : undefined;
+    if (!container) return false;
+    const exited = new Promise((resolve) => container.process.once('exit', resolve));
+    container.process.kill('SIGKILL');
+    await exited;
+    return true;
+  }
+
+  public async close(): Promise<void> {
+    for (const arn of [...this.containers.keys()]) this.retire(arn);
+  }
+
+  private async invokeWithRetries(functionArn: string, event: unknown): Promise<InvocationReport> {
+    const failures: string[] = [];
+    for (let attempt = 1; attempt <= ASYNC_ATTEMPTS; attempt++) {
+      const outcome = await this.runOnce(functionArn, event);
+      if (outcome.ok) return { attempts: attempt, failures };
+      failures.push(outcome.why);
+    }
+    return { attempts: ASYNC_ATTEMPTS, failures };
+  }
+
+  private async runOnce(functionArn: string, event: unknown): Promise<AttemptOutcome> {
+    const config = this.functions.get(functionArn);
+    if (!config) return { ok: false, why: `function ${functionArn} does not exist` };
+    const container = this.idleContainer(functionArn, config);
+    container.busy = true;
+    try {
+      const started = await container.ready.then(
+        () => true,
+        () => false,
+      );
+      if (!started) return { ok: false, why: 'the execution environment failed to start' };
+      const invocationId = `invocation-${++this.nextInvocation}`;
+      return await new Promise<AttemptOutcome>((resolve) => {
+        const timer = setTimeout(() => {
+          container.process.kill('SIGKILL');
+          resolve({ ok: false, why: `Task timed out after ${config.timeoutMs} ms` });
+        }, config.timeoutMs);
+        container.finish = (outcome) => {
+          clearTimeout(timer);
+          resolve(outcome);
+        };
+        container.process.send({ type: 'invoke', invocationId, event, timeoutMs: config.timeoutMs });
+      });
+    } finally {
+      container.finish = undefined;
+      container.busy = false;
+    }
+  }
+
+  private idleContainer(functionArn: string, config: FunctionConfig): Container {
+    const pool = this.containers.get(functionArn) ?? [];
+    this.containers.set(functionArn, pool);
+    const idle = pool.find((c) => !c.busy && c.process.exitCode === null && !c.process.killed);
+    if (idle) return idle;
+
+    const id = `container-${++this.nextContainer}`;
+    const child = fork(CONTAINER_SCRIPT, [config.codeDir, config.handler], {
+      env: { ...this.env, AWS_SDK_UA_APP_ID: id, AWS_LAMBDA_FUNCTION_NAME: functionArn.split(':').at(-1) ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      execArgv: [],
+    });
+    const container: Container = {
+      id,
+      process: child,
+      busy: false,
+      ready: new Promise<void>((resolve, reject) => {
+        child.once('message', () => resolve());
+        child.once('exit', (code) => reject(new Error(`container ${id} exited during init (code ${code})`)));
+      }),
+    };
+    container.ready.catch(() => undefined);
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => this.output.push(...chunk.split('\n').filter((l) => l !== '')));
+    }
+    child.on('message', (message: { type: string; error?: string }) => {
+      if (message.type !== 'done') return;
+      container.finish?.(message.error === undefined ? { ok: true } : { ok: false, why: message.error });
+    });
+    child.on('exit', (code, signal) => {
+      container.finish?.({ ok: false, why: `process exited (${signal ?? code})` });
+      this.byId.delete(id);
+      const index = pool.indexOf(container);
+      if (index >= 0) pool.splice(index, 1);
+    });
+    pool.push(container);
+    this.byId.set(id, container);
+    return container;
+  }
+
+  private retire(functionArn: string): void {
+    for (const container of this.containers.get(functionArn) ?? []) container.process.kill('SIGKILL');
+    this.containers.delete(functionArn);
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Everything a lifecycle test runs against: the AWS fakes, the Lambda and response-URL stand-ins, a simulated
+ * stack, and the invariants, checked after every step.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type AwsFake, type FaultSpec, startAwsFake } from '../fakes/aws-fake';
+import { ResponseEndpoint } from '../support/capture';
+import { ACCOUNT, type AppSpec, REGION, STACK_NAME, assemblyRoot, synthesize } from './apps';
+import { CloudFormation, type SimulatorOptions, type StackStatus } from './cloudformation';
+import {
+  checkNoLeak,
+  checkNoOrphans,
+  checkRollback,
+  checkSecretsWork,
+  keyResources,
+  snapshotKeys,
+} from './invariants';
+import { LambdaService } from './lambda-service';
+
+export interface StepReport {
+  readonly step: string;
+  readonly status?: StackStatus;
+  readonly violations: string[];
+}
+
+export interface SequenceOptions extends SimulatorOptions {
+  /** Buckets that exist before the stack (keys reach them by name). */
+  readonly externalBuckets?: readonly string[];
+}
+
+const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK_NAME}/00000000-1111-2222-3333-444455556666`;
+
+export class LifecycleWorld {
+  public static async start(): Promise<LifecycleWorld> {
+    const fake = await startAwsFake({ region: REGION, accountId: ACCOUNT });
+    const responses = await ResponseEndpoint.start();
+    return new LifecycleWorld(fake, responses, new LambdaService(fake.env()));
+  }
+
+  public cfn: CloudFormation;
+  /** Every secret access key the fake generated, over all sequences. */
+  public readonly allSecrets: string[] = [];
+  /** Keys created for a handler that never saw them (killed first, or the answer was lost). */
+  public readonly unrecordable = new Set<string>();
+  /** Keys deleted out of band: drift that CloudFormation cannot notice. */
+  public readonly drifted = new Set<string>();
+  public steps = 0;
+  private outputStart = 0;
+  private responsesStart = 0;
+  private crashes: Array<{ operation: string; remaining: number }> = [];
+
+  private constructor(
+    public readonly fake: AwsFake,
+    public readonly responses: ResponseEndpoint,
+    public readonly lambda: LambdaService,
+  ) {
+    this.cfn = this.newStack({});
+  }
+
+  /** Starts a fresh account: no buckets, keys or secrets but the external buckets, and no stack. */
+  public beginSequence(options: SequenceOptions = {}): void {
+    this.collectSecrets();
+    this.fake.reset();
+    this.unrecordable.clear();
+    this.drifted.clear();
+    this.crashes = [];
+    this.outputStart = this.lambda.output.length;
+    this.responsesStart = this.responses.responses.length;
+    this.cfn = this.newStack(options);
+    for (const name of options.externalBuckets ?? []) this.fake.lightsail.createBucket(name);
+    this.fake.afterOperation = async (record, answer) => {
+      const created = (answer as { accessKey?: { accessKeyId?: string } }).accessKey?.accessKeyId;
+      const crash = this.crashes.find((c) => c.operation === record.operation && c.remaining > 0);
+      const killed = crash !== undefined && (await this.lambda.killContainerOf(record.userAgent));
+      if (killed) crash.remaining--;
+      if (created && (killed || record.fault === 'dropAfterCommit')) this.unrecordable.add(created);
+    };
+  }
+
+  /** Deploys the app; then checks no orphans, working secrets (after success) and a safe rollback (after failure). */
+  public async deploy(spec: AppSpec): Promise<StepReport> {
+    const { template, assemblyDir } = synthesize(spec);
+    const before = snapshotKeys(this.fake, this.cfn);
+    if (this.cfn.status === 'ROLLBACK_FAILED') await this.cfn.deleteStack();
+    const status = await this.cfn.deploy(template, assemblyDir);
+    await this.cfn.settle();
+    const violations = this.commonChecks();
+    if (status === 'CREATE_COMPLETE' || status === 'UPDATE_COMPLETE' || status === 'UPDATE_ROLLBACK_COMPLETE') {
+      violations.push(...checkSecretsWork(this.fake, this.cfn, this.drifted));
+    }
+    if (status === 'UPDATE_ROLLBACK_COMPLETE') {
+      violations.push(...checkRollback(this.fake, this.cfn, before, this.drifted));
+    }
+    if (status === 'UPDATE_ROLLBACK_FAILED' || status === 'ROLLBACK_FAILED') {
+      violations.push(`the rollback failed: ${this.cfn.texts().slice(-3).join(' | ')}`);
+    }
+    return this.report(`deploy ${describeSpec(spec)}`, status, violations);
+  }
+
+  /** Deletes the stack; afterwards no key may remain but retained ones and keys no handler ever saw. */
+  public async teardown(): Promise<StepReport> {
+    const status = await this.cfn.deleteStack();
+    await this.cfn.settle();
+    const violations = this.commonChecks();
+    if (status !== 'DELETE_COMPLETE') {
+      const blocked = this.fake.lightsail.allKeys().some((k) => this.unrecordable.has(k.accessKeyId));
+      if (!blocked) violations.push(`the stack could not be deleted: ${this.cfn.texts().slice(-3).join(' | ')}`);
+    }
+    return this.report('teardown', status, violations);
+  }
+
+  /** Lambda is killed right after the next `times` calls of `operation` took effect, before it sees the answer. */
+  public crashAfter(operation: string, times = 1): void {
+    this.crashes.push({ operation, remaining: times });
+  }
+
+  public inject(fault: FaultSpec): void {
+    this.fake.faults.inject(fault);
+  }
+
+  public deleteKeyOutOfBand(): StepReport {
+    const key = this.fake.lightsail.allKeys()[0];
+    if (key) {
+      this.fake.lightsail.deleteKeyOutOfBand(key.bucketName, key.accessKeyId);
+      this.drifted.add(key.accessKeyId);
+    }
+    return this.report(`delete key ${key?.accessKeyId ?? '(none)'} out of band`, undefined, this.commonChecks());
+  }
+
+  /** Schedules a key secret for deletion out of band (someone deleting it in the console). */
+  public scheduleSecretDeletionOutOfBand(): StepReport {
+    const resource = keyResources(this.cfn)[0];
+    if (resource) this.fake.secrets.scheduleDeletionOutOfBand(resource.physicalId);
+    return this.report(`schedule secret of ${resource?.logicalId ?? '(none)'} for deletion`, undefined, this.commonChecks());
+  }
+
+  /** Everything the system under test printed or answered in this sequence. */
+  public outputs(): string[] {
+    return [
+      ...this.lambda.output.slice(this.outputStart),
+      ...this.responses.responses.slice(this.responsesStart).map((r) => r.raw),
+      ...this.cfn.texts(),
+    ];
+  }
+
+  /** Invariant 3 over the synthesized cloud assemblies (templates, manifests and the handler asset). */
+  public checkAssembliesForLeaks(): string[] {
+    this.collectSecrets();
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else files.push(fs.readFileSync(full, 'utf8'));
+      }
+    };
+    walk(assemblyRoot());
+    return checkNoLeak(files, this.allSecrets);
+  }
+
+  public async close(): Promise<void> {
+    await this.cfn.settle();
+    await this.lambda.close();
+    await this.responses.close();
+    await this.fake.close();
+  }
+
+  private newStack(options: SimulatorOptions): CloudFormation {
+    const cfn = new CloudFormation(this.fake, this.lambda, this.responses, {
+      stackName: STACK_NAME,
+      stackId: STACK_ID,
+      region: REGION,
+      accountId: ACCOUNT,
+    });
+    cfn.options = { lambdaTimeoutMs: 60_000, ...options };
+    return cfn;
+  }
+
+  private commonChecks(): string[] {
+    return [
+      ...checkNoOrphans(this.fake, this.unrecordable).violations,
+      ...checkNoLeak(this.outputs(), this.fake.generatedSecrets()),
+    ];
+  }
+
+  private report(step: string, status: StackStatus | undefined, violations: string[]): StepReport {
+    this.steps++;
+    return { step, status, violations };
+  }
+
+  private collectSecrets(): void {
+    for (const secret of this.fake.generatedSecrets()) if (!this.allSecrets.includes(secret)) this.allSecrets.push(secret);
+  }
+}
+
+export function describeSpec(spec: AppSpec): string {
+  const keys = spec.keys.map((k) => `${k.id}@${k.bucket}#${k.serial ?? 0}${k.retain ? ':retain' : ''}`).join(',');
+  return `[${keys}]${spec.failAfterKeys ? ' then fail' : ''}`;
+}
