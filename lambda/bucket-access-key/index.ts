@@ -8,7 +8,7 @@ import type { KeyResourceProperties } from '../../lib/contract';
 import { failureResponse, sendResponse, successResponse, type CfnResponse } from '../shared/cfn-response';
 import { idempotencyToken } from '../shared/key-secret';
 import { describeError, logLine } from '../shared/log';
-import { type LifecycleResult, readProperties, reconcile, remove } from './lifecycle';
+import { type LifecycleResult, readProperties, reconcile, remove, update } from './lifecycle';
 
 /** Time kept back from the Lambda timeout to answer CloudFormation when the work runs late. */
 const ANSWER_RESERVE_MS = 15_000;
@@ -54,10 +54,17 @@ async function dispatch(event: CloudFormationCustomResourceEvent): Promise<Lifec
   const region = process.env.AWS_REGION ?? '';
   switch (event.RequestType) {
     case 'Create':
-    case 'Update':
       return reconcile(readProperties(event.ResourceProperties), requestToken(event), region);
+    case 'Update':
+      return update(
+        event.PhysicalResourceId,
+        readProperties(event.ResourceProperties),
+        lenientProperties(event.OldResourceProperties),
+        requestToken(event),
+        region,
+      );
     case 'Delete':
-      return remove(event.PhysicalResourceId, deleteProperties(event.ResourceProperties));
+      return remove(event.PhysicalResourceId, lenientProperties(event.ResourceProperties));
   }
 }
 
@@ -67,10 +74,11 @@ function requestToken(event: CloudFormationCustomResourceEvent): string {
 }
 
 /**
- * A Delete must not fail on properties a failed Create left behind: read them leniently. Without a usable
- * RemovalPolicy the key is deleted, which is the default.
+ * Properties of a resource on its way out (a Delete, or those an Update leaves) are read leniently: a Delete must
+ * not fail on properties a failed Create left behind. Without a usable RemovalPolicy the key is deleted, which is
+ * the default.
  */
-function deleteProperties(raw: Record<string, unknown>): KeyResourceProperties {
+function lenientProperties(raw: Record<string, unknown>): KeyResourceProperties {
   return {
     SecretArn: String(raw?.SecretArn ?? ''),
     BucketName: String(raw?.BucketName ?? ''),

@@ -97,6 +97,25 @@ export async function reconcile(
   if (current) {
     notes.push(`The recorded key ${current.accessKeyId} no longer exists in bucket "${props.BucketName}"; replaced it.`);
   }
+  try {
+    const accessKeyId = await createAndRecord(props, requestToken, bucketKeys, { region, endpoint });
+    return result(props, current ? 'replaced-missing-key' : 'created', accessKeyId, notes);
+  } catch (error) {
+    // Lambda may deliver this request more than once at the same time. CloudFormation takes the first answer, so
+    // a delivery that lost a race to a duplicate (the slot it took, the version it wrote) must not answer FAILED
+    // while the duplicate succeeds: it answers with the duplicate's key.
+    const duplicate = await awaitDuplicateResult(props.SecretArn, requestToken);
+    if (duplicate) return result(props, 'adopted', duplicate.accessKeyId, ['Adopted the key a duplicate delivery of this request recorded.']);
+    throw error;
+  }
+}
+
+async function createAndRecord(
+  props: KeyResourceProperties,
+  requestToken: string,
+  bucketKeys: readonly aws.BucketKeyInfo[],
+  where: { region: string; endpoint: string },
+): Promise<string> {
   if (bucketKeys.length >= MAX_KEYS_PER_BUCKET) {
     throw new KeyError(
       noFreeSlotMessage(
@@ -107,21 +126,66 @@ export async function reconcile(
       ),
     );
   }
-
   const created = await createKeyOrExplain(props.BucketName, props.SecretArn, bucketKeys);
-  const value: KeySecretValue = {
-    accessKeyId: created.accessKeyId,
-    secretAccessKey: created.secretAccessKey,
-    bucketName: props.BucketName,
-    region,
-    endpoint,
-  };
+  const value: KeySecretValue = { ...created, bucketName: props.BucketName, ...where };
   try {
     await aws.putSecret(props.SecretArn, serializeKeySecret(value), requestToken);
   } catch (writeError) {
     await deleteNewKey(props.BucketName, created.accessKeyId, writeError);
   }
-  return result(props, current ? 'replaced-missing-key' : 'created', created.accessKeyId, notes);
+  return created.accessKeyId;
+}
+
+/** How long a failing delivery watches for a duplicate's result; BUCKET_ACCESS_KEY_DUPLICATE_WAIT_MS overrides it. */
+const DUPLICATE_WAIT_MS = 5_000;
+const DUPLICATE_POLL_MS = 250;
+
+/**
+ * The key a duplicate delivery of the same request recorded, if one does within a few seconds: only a delivery of
+ * this very request writes a version whose id is this request's token.
+ */
+async function awaitDuplicateResult(secretArn: string, requestToken: string): Promise<KeySecretValue | undefined> {
+  const waitMs = Number(process.env.BUCKET_ACCESS_KEY_DUPLICATE_WAIT_MS ?? DUPLICATE_WAIT_MS);
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const version = await aws.readSecretStage(secretArn, 'AWSCURRENT').catch(() => undefined);
+    if (version?.versionId === requestToken) return parseKeySecret(version.secretString);
+    if (Date.now() + DUPLICATE_POLL_MS > deadline) return undefined;
+    await sleep(DUPLICATE_POLL_MS);
+  }
+}
+
+/**
+ * Update. When CloudFormation rolls back an update in which this resource's move to a new lineage failed, it sends
+ * an Update back to the current lineage and deletes the new lineage's secret without ever sending this resource a
+ * Delete for it. Yet a duplicate delivery, or an answer that came too late, may have recorded a key there: those
+ * keys go now. Such a rollback is recognisable: the physical id is the lineage being restored, and the properties
+ * it rolls back from name another lineage. In a forward update the physical id is the lineage being left, which is
+ * never touched.
+ */
+export async function update(
+  physicalResourceId: string,
+  props: KeyResourceProperties,
+  previous: KeyResourceProperties,
+  requestToken: string,
+  region: string,
+): Promise<LifecycleResult> {
+  const reconciled = await reconcile(props, requestToken, region);
+  const abandonedAttempt =
+    physicalResourceId === props.SecretArn &&
+    previous.SecretArn !== props.SecretArn &&
+    isKeySecretArn(previous.SecretArn);
+  if (!abandonedAttempt) return reconciled;
+  const abandoned = await remove(previous.SecretArn, previous);
+  return {
+    ...reconciled,
+    deletedKeyIds: abandoned.deletedKeyIds,
+    notes: [
+      ...(reconciled.notes ?? []),
+      `Rolled back from ${previous.SecretArn}, whose secret CloudFormation deletes: deleted the keys it recorded.`,
+      ...(abandoned.notes ?? []),
+    ],
+  };
 }
 
 /** Delete: every key recorded in any version of the lineage's secret goes; already-gone keys count as done. */

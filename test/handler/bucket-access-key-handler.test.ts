@@ -28,6 +28,7 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../lambda/bucket-access-key';
+import { idempotencyToken } from '../../lambda/shared/key-secret';
 import { ConsoleCapture, ResponseEndpoint, expectNoSecretIn } from '../support/capture';
 import { SECRET_ARN_V0, SECRET_ARN_V1, createEvent, deleteEvent, keyProperties, updateEvent } from './events';
 
@@ -43,6 +44,8 @@ let generated: string[];
 
 beforeAll(async () => {
   process.env.AWS_REGION = 'eu-west-1';
+  // A failing delivery watches briefly for a duplicate's result; tests that need the wait set it themselves.
+  process.env.BUCKET_ACCESS_KEY_DUPLICATE_WAIT_MS = '0';
   endpoint = await ResponseEndpoint.start();
 });
 afterAll(() => endpoint.close());
@@ -66,6 +69,11 @@ function markedForDeletion() {
     message: "You can't perform this operation on the secret because it was marked for deletion.",
     ...meta,
   });
+}
+
+/** The idempotency token the handler derives for an event (see lambda/shared/key-secret.ts). */
+function requestTokenOf(event: { StackId: string; LogicalResourceId: string; RequestId: string }): string {
+  return idempotencyToken(event.StackId, event.LogicalResourceId, event.RequestId);
 }
 
 function newKey() {
@@ -232,6 +240,46 @@ describe('Create', () => {
     const tokens = secrets.commandCalls(PutSecretValueCommand).map((c) => c.args[0].input.ClientRequestToken);
     expect(tokens[0]).toBe(tokens[1]);
     expect(tokens[2]).not.toBe(tokens[0]);
+  });
+
+  test('a delivery that loses the write to a duplicate of the same request answers with the duplicate\'s key', async () => {
+    const winner = newKey();
+    const event = createEvent(endpoint.url());
+    givenBucketKeys();
+    secrets
+      .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionStage: 'AWSCURRENT' })
+      .resolvesOnce({ SecretString: PLACEHOLDER, VersionId: 'placeholder' })
+      .resolves({ SecretString: record(winner), VersionId: requestTokenOf(event) });
+    secrets.on(PutSecretValueCommand).rejects(new ResourceExistsException({ message: 'different value', ...meta }));
+
+    await handler(event);
+
+    const ownKey = JSON.parse(writtenSecretStrings()[0]).accessKeyId;
+    expect(lightsail).toHaveReceivedCommandWith(DeleteBucketAccessKeyCommand, { accessKeyId: ownKey });
+    expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', Data: { AccessKeyId: winner.accessKeyId } });
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('a delivery refused for the slot a duplicate took waits for the duplicate\'s result and answers with it', async () => {
+    process.env.BUCKET_ACCESS_KEY_DUPLICATE_WAIT_MS = '2000';
+    try {
+      const winner = newKey();
+      const event = createEvent(endpoint.url());
+      givenBucketKeys('AKIAOTHERLINEAGE', winner.accessKeyId);
+      secrets
+        .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionStage: 'AWSCURRENT' })
+        .resolvesOnce({ SecretString: PLACEHOLDER, VersionId: 'placeholder' })
+        .resolvesOnce({ SecretString: PLACEHOLDER, VersionId: 'placeholder' })
+        .resolves({ SecretString: record(winner), VersionId: requestTokenOf(event) });
+
+      await handler(event);
+
+      expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+      expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', Data: { AccessKeyId: winner.accessKeyId } });
+      expect(secrets.commandCalls(GetSecretValueCommand).length).toBeGreaterThanOrEqual(3);
+    } finally {
+      process.env.BUCKET_ACCESS_KEY_DUPLICATE_WAIT_MS = '0';
+    }
   });
 
   test('a recorded key deleted out of band is replaced, and the log says so', async () => {
@@ -444,23 +492,84 @@ describe('Update', () => {
   });
 
   test.each([
-    ['the new physical id', SECRET_ARN_V1],
-    ['the old physical id', SECRET_ARN_V0],
-  ])('a rollback back to the old lineage, carrying %s, adopts the old key untouched', async (_, physicalId) => {
+    ['the new physical id', SECRET_ARN_V1, []],
+    // The old physical id looks like the rollback of a failed move: the replacement's keys go now, not at cleanup.
+    ['the old physical id', SECRET_ARN_V0, ['replacement']],
+  ])('a rollback back to the old lineage, carrying %s, adopts the old key untouched', async (_, physicalId, deleted) => {
     const old = newKey();
     const replacement = newKey();
     givenSecretHolds(record(old));
     givenSecretHolds(record(replacement), SECRET_ARN_V1);
+    secrets.on(ListSecretVersionIdsCommand, { SecretId: SECRET_ARN_V1 }).resolves({ Versions: [{ VersionId: 'r' }] });
+    secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN_V1, VersionId: 'r' }).resolves({ SecretString: record(replacement) });
     givenBucketKeys(old.accessKeyId, replacement.accessKeyId);
 
     await handler(updateEvent(endpoint.url(), physicalId, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })));
 
     expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
-    expect(lightsail).not.toHaveReceivedCommand(DeleteBucketAccessKeyCommand);
     expect(secrets).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId)).toEqual(
+      deleted.map(() => replacement.accessKeyId),
+    );
     expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0 });
     expect(endpoint.last().Data!.AccessKeyId).toBe(old.accessKeyId);
     expectNoSecretIn(everythingSent(), generated);
+  });
+});
+
+describe('Update rolling back from a lineage CloudFormation recorded as failed', () => {
+  function givenLineage(secretArn: string, key: { accessKeyId: string; secretAccessKey: string }) {
+    secrets.on(GetSecretValueCommand, { SecretId: secretArn, VersionStage: 'AWSCURRENT' }).resolves({
+      SecretString: record(key),
+      VersionId: `${secretArn}-v`,
+    });
+    secrets.on(ListSecretVersionIdsCommand, { SecretId: secretArn }).resolves({ Versions: [{ VersionId: `${secretArn}-v` }] });
+    secrets.on(GetSecretValueCommand, { SecretId: secretArn, VersionId: `${secretArn}-v` }).resolves({ SecretString: record(key) });
+  }
+
+  test('deletes the keys of the attempted lineage, whose secret CloudFormation deletes without a Delete here', async () => {
+    const old = newKey();
+    const attempted = newKey();
+    givenLineage(SECRET_ARN_V0, old);
+    givenLineage(SECRET_ARN_V1, attempted);
+    givenBucketKeys(old.accessKeyId, attempted.accessKeyId);
+
+    // The failed update kept the old physical id; the rollback restores the old properties.
+    await handler(updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })));
+
+    expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId)).toEqual([
+      attempted.accessKeyId,
+    ]);
+    expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0, Data: { AccessKeyId: old.accessKeyId } });
+    expect(String(output.json().at(-1)!.notes)).toContain(`Rolled back from ${SECRET_ARN_V1}`);
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('keeps them when that lineage is retained', async () => {
+    const old = newKey();
+    givenLineage(SECRET_ARN_V0, old);
+    givenLineage(SECRET_ARN_V1, newKey());
+    givenBucketKeys(old.accessKeyId);
+
+    await handler(
+      updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1, RemovalPolicy: 'retain' })),
+    );
+
+    expect(lightsail).not.toHaveReceivedCommand(DeleteBucketAccessKeyCommand);
+    expect(endpoint.last().Status).toBe('SUCCESS');
+  });
+
+  test('a forward update never touches the lineage it leaves', async () => {
+    const old = newKey();
+    givenLineage(SECRET_ARN_V0, old);
+    givenSecretHolds(PLACEHOLDER, SECRET_ARN_V1);
+    givenBucketKeys(old.accessKeyId);
+
+    await handler(updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()));
+
+    expect(lightsail).not.toHaveReceivedCommand(DeleteBucketAccessKeyCommand);
+    expect(secrets).not.toHaveReceivedCommand(ListSecretVersionIdsCommand);
+    expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V1 });
   });
 });
 

@@ -1,0 +1,241 @@
+/**
+ * Every CloudFormation path and every fault kind, one scenario each, on the real synthesized template and the real
+ * bundled handler running against the wire-level fakes. Each step also checks the invariants (world.ts).
+ */
+import type { AppSpec, KeySpec } from './apps';
+import { currentKey, keyResources } from './invariants';
+import { LifecycleWorld, type StepReport } from './world';
+
+jest.setTimeout(120_000);
+
+let world: LifecycleWorld;
+beforeAll(async () => {
+  world = await LifecycleWorld.start();
+});
+afterAll(() => world.close());
+
+const key = (id: string, bucket: string, more: Partial<KeySpec> = {}): KeySpec => ({ id, bucket, ...more });
+const app = (keys: KeySpec[], more: Partial<AppSpec> = {}): AppSpec => ({ buckets: ['media'], keys, ...more });
+
+function clean(report: StepReport, status?: string): StepReport {
+  expect(report.violations).toEqual([]);
+  if (status) expect(report.status).toBe(status);
+  return report;
+}
+
+const keysOn = (bucket: string) => world.fake.lightsail.keysOf(bucket).map((k) => k.accessKeyId);
+const resource = (id: string) => keyResources(world.cfn).find((r) => r.logicalId.startsWith(id))!;
+const secretKeyOf = (id: string) => currentKey(world.fake, resource(id))?.accessKeyId;
+const failures = () => world.cfn.events.filter((e) => e.failure).map((e) => e.failure!);
+
+describe('CloudFormation paths', () => {
+  beforeEach(() => world.beginSequence({ externalBuckets: ['existing'] }));
+
+  test('create: the key exists, its secret holds it, the response and logs hold no secret', async () => {
+    clean(await world.deploy(app([key('K', 'media')])), 'CREATE_COMPLETE');
+    expect(keysOn('media')).toEqual([secretKeyOf('K')]);
+    expect(resource('K').attributes).toEqual({
+      AccessKeyId: secretKeyOf('K'),
+      SecretArn: resource('K').physicalId,
+      BucketName: 'media',
+    });
+  });
+
+  test('update without replacement: same key, same physical id', async () => {
+    clean(await world.deploy(app([key('K', 'existing')])));
+    const before = { physicalId: resource('K').physicalId, key: secretKeyOf('K') };
+    clean(await world.deploy(app([key('K', 'existing', { retain: true })])), 'UPDATE_COMPLETE');
+    expect({ physicalId: resource('K').physicalId, key: secretKeyOf('K') }).toEqual(before);
+    expect(world.cfn.events.some((e) => e.action === 'UPDATE' && e.logicalId.startsWith('K'))).toBe(true);
+  });
+
+  test('replacement by serial: a new key in a new secret; the old key goes at cleanup', async () => {
+    clean(await world.deploy(app([key('K', 'media')])));
+    const old = { physicalId: resource('K').physicalId, key: secretKeyOf('K')! };
+    clean(await world.deploy(app([key('K', 'media', { serial: 1 })])), 'UPDATE_COMPLETE');
+    expect(resource('K').physicalId).not.toBe(old.physicalId);
+    expect(keysOn('media')).toEqual([secretKeyOf('K')]);
+    expect(world.fake.secrets.get(old.physicalId)).toBeUndefined();
+    const cleanup = world.cfn.events.filter((e) => e.action === 'Delete (cleanup)').map((e) => e.physicalId);
+    expect(cleanup).toContain(old.physicalId);
+  });
+
+  test('replacement by bucket: the key moves to the other bucket', async () => {
+    clean(await world.deploy(app([key('K', 'media')])));
+    clean(await world.deploy(app([key('K', 'existing')])), 'UPDATE_COMPLETE');
+    expect(keysOn('media')).toEqual([]);
+    expect(keysOn('existing')).toEqual([secretKeyOf('K')]);
+  });
+
+  test.each(['old', 'new'] as const)(
+    'update rollback (rollback Update carrying the %s physical id): the old key and secret are untouched',
+    async (rollbackPhysicalId) => {
+      world.cfn.options.rollbackPhysicalId = rollbackPhysicalId;
+      clean(await world.deploy(app([key('K', 'media')])));
+      const before = { physicalId: resource('K').physicalId, key: secretKeyOf('K') };
+      clean(await world.deploy(app([key('K', 'media', { serial: 1 })], { failAfterKeys: true })), 'UPDATE_ROLLBACK_COMPLETE');
+      expect({ physicalId: resource('K').physicalId, key: secretKeyOf('K') }).toEqual(before);
+      expect(keysOn('media')).toEqual([before.key]);
+      expect(world.cfn.events.map((e) => e.action)).toEqual(
+        expect.arrayContaining(['UPDATE (rollback)', 'Delete (rollback)']),
+      );
+    },
+  );
+
+  test('a failed first deploy rolls back to nothing', async () => {
+    clean(await world.deploy(app([key('K', 'media'), key('J', 'existing')], { failAfterKeys: true })), 'ROLLBACK_COMPLETE');
+    expect(world.fake.lightsail.allKeys()).toEqual([]);
+    expect(world.fake.secrets.all()).toEqual([]);
+  });
+
+  test('stack delete: every key, secret and bucket goes', async () => {
+    clean(await world.deploy(app([key('K', 'media'), key('J', 'media'), key('E', 'existing')])));
+    expect(world.fake.lightsail.allKeys()).toHaveLength(3);
+    clean(await world.teardown(), 'DELETE_COMPLETE');
+    expect(world.fake.lightsail.allKeys()).toEqual([]);
+    expect(world.fake.secrets.all()).toEqual([]);
+    expect(world.fake.lightsail.bucketExists('media')).toBe(false);
+  });
+
+  test('stack delete with RETAIN keeps that key and its secret, and deletes the rest', async () => {
+    clean(await world.deploy(app([key('K', 'media'), key('R', 'existing', { retain: true })])));
+    const retained = secretKeyOf('R');
+    clean(await world.teardown(), 'DELETE_COMPLETE');
+    expect(keysOn('existing')).toEqual([retained]);
+    expect(world.fake.secrets.all()).toHaveLength(1);
+  });
+
+  test('removing a key from the app deletes it at cleanup', async () => {
+    clean(await world.deploy(app([key('K', 'media'), key('J', 'media')])));
+    clean(await world.deploy(app([key('K', 'media')])), 'UPDATE_COMPLETE');
+    expect(keysOn('media')).toEqual([secretKeyOf('K')]);
+  });
+
+  test.each([2, 3])('every request delivered %i times at once still makes one key per lineage', async (deliveries) => {
+    world.cfn.options.deliveries = deliveries;
+    clean(await world.deploy(app([key('K', 'media'), key('E', 'existing')])), 'CREATE_COMPLETE');
+    clean(await world.deploy(app([key('K', 'media', { serial: 1 }), key('E', 'existing')])), 'UPDATE_COMPLETE');
+    expect(keysOn('media')).toEqual([secretKeyOf('K')]);
+    clean(await world.teardown(), 'DELETE_COMPLETE');
+    expect(world.fake.lightsail.allKeys()).toEqual([]);
+  });
+});
+
+describe('the handler dies between two AWS calls, and Lambda retries the request', () => {
+  beforeEach(() => world.beginSequence({ externalBuckets: ['existing'] }));
+
+  test('after PutSecretValue took effect: the retry adopts the written key', async () => {
+    world.crashAfter('PutSecretValue');
+    clean(await world.deploy(app([key('K', 'media')])), 'CREATE_COMPLETE');
+    expect(keysOn('media')).toEqual([secretKeyOf('K')]);
+    expect(world.unrecordable.size).toBe(0);
+  });
+
+  test('after DeleteBucketAccessKey took effect: the retried delete finds nothing left to do', async () => {
+    clean(await world.deploy(app([key('K', 'media')])));
+    world.crashAfter('DeleteBucketAccessKey');
+    clean(await world.teardown(), 'DELETE_COMPLETE');
+    expect(world.fake.lightsail.allKeys()).toEqual([]);
+  });
+
+  test('after CreateBucketAccessKey took effect: one key is left that no secret records, and no more', async () => {
+    world.crashAfter('CreateBucketAccessKey');
+    clean(await world.deploy(app([key('K', 'existing')])), 'CREATE_COMPLETE');
+    const [lost] = [...world.unrecordable];
+    expect(keysOn('existing').sort()).toEqual([lost, secretKeyOf('K')].sort());
+  });
+
+  test('...and when that leaves no free slot, the retry says which keys hold the slots and what to do', async () => {
+    clean(await world.deploy(app([key('J', 'existing')])));
+    world.crashAfter('CreateBucketAccessKey');
+    clean(await world.deploy(app([key('J', 'existing'), key('K', 'existing')])), 'UPDATE_ROLLBACK_COMPLETE');
+    const [lost] = [...world.unrecordable];
+    const reason = failures().find((f) => f.includes('already has 2 access keys'))!;
+    expect(reason).toContain(lost);
+    expect(reason).toContain('None of them is recorded in this key\'s secret');
+    expect(reason).toContain('aws lightsail delete-bucket-access-key --bucket-name existing');
+  });
+});
+
+describe('faults of the AWS APIs', () => {
+  beforeEach(() => world.beginSequence({ externalBuckets: ['existing'] }));
+
+  test.each([
+    ['throttling (400 ThrottlingException)', 'throttle'],
+    ['throttling (429)', 'throttle429'],
+    ['server errors (5xx)', 'serverError'],
+    ['dropped connections', 'drop'],
+  ] as const)('%s on every operation are retried: create, replace and delete succeed', async (_, kind) => {
+    for (const service of ['lightsail', 'secretsmanager'] as const) world.inject({ service, kind, times: 3 });
+    clean(await world.deploy(app([key('K', 'media')])), 'CREATE_COMPLETE');
+    for (const service of ['lightsail', 'secretsmanager'] as const) world.inject({ service, kind, times: 3 });
+    clean(await world.deploy(app([key('K', 'media', { serial: 1 })])), 'UPDATE_COMPLETE');
+    for (const service of ['lightsail', 'secretsmanager'] as const) world.inject({ service, kind, times: 3 });
+    clean(await world.teardown(), 'DELETE_COMPLETE');
+    expect(world.fake.requests.filter((r) => r.fault === kind).length).toBeGreaterThanOrEqual(6);
+  });
+
+  test('added latency slows the handler but changes nothing', async () => {
+    world.fake.faults.latency('lightsail', 50);
+    world.fake.faults.latency('secretsmanager', 50);
+    clean(await world.deploy(app([key('K', 'media')])), 'CREATE_COMPLETE');
+    clean(await world.teardown(), 'DELETE_COMPLETE');
+  });
+
+  test('a rate limit on Lightsail: many keys created at once all succeed', async () => {
+    world.beginSequence({ externalBuckets: ['b-1', 'b-2', 'b-3', 'b-4'] });
+    world.fake.faults.rateLimit('lightsail', 5);
+    const keys = [1, 2, 3, 4].flatMap((i) => [key(`K${i}a`, `b-${i}`), key(`K${i}b`, `b-${i}`)]);
+    clean(await world.deploy({ buckets: [], keys }), 'CREATE_COMPLETE');
+    expect(world.fake.lightsail.allKeys()).toHaveLength(8);
+    expect(world.fake.requests.some((r) => r.fault === 'rateLimit')).toBe(true);
+  });
+
+  test('a lost PutSecretValue answer is retried with the same token: one version, no orphan', async () => {
+    world.inject({ service: 'secretsmanager', operation: 'PutSecretValue', kind: 'dropAfterCommit' });
+    clean(await world.deploy(app([key('K', 'media')])), 'CREATE_COMPLETE');
+    const secret = world.fake.secrets.get(resource('K').physicalId)!;
+    expect(secret.versions).toHaveLength(2); // the placeholder and the key
+  });
+
+  test('a lost CreateBucketAccessKey answer is not retried blindly: the error names the key that appeared', async () => {
+    world.inject({ service: 'lightsail', operation: 'CreateBucketAccessKey', kind: 'dropAfterCommit' });
+    clean(await world.deploy(app([key('K', 'existing')])), 'ROLLBACK_COMPLETE');
+    const [lost] = [...world.unrecordable];
+    expect(keysOn('existing')).toEqual([lost]);
+    expect(failures().join('\n')).toContain(`the bucket now has a key it did not have before: ${lost}`);
+  });
+
+  test('the two-key limit: a replacement with no free slot fails before anything changes', async () => {
+    clean(await world.deploy(app([key('K', 'media'), key('J', 'media')])));
+    const before = keysOn('media').sort();
+    clean(await world.deploy(app([key('K', 'media', { serial: 1 }), key('J', 'media')])), 'UPDATE_ROLLBACK_COMPLETE');
+    expect(keysOn('media').sort()).toEqual(before);
+    expect(failures().join('\n')).toContain('replacing a key (a changed bucket or serial) needs a free slot');
+  });
+
+  test('a key deleted out of band is replaced at the next update of its resource', async () => {
+    clean(await world.deploy(app([key('K', 'existing')])));
+    clean(world.deleteKeyOutOfBand());
+    clean(await world.deploy(app([key('K', 'existing', { retain: true })])), 'UPDATE_COMPLETE');
+    expect(keysOn('existing')).toEqual([secretKeyOf('K')]);
+  });
+
+  test('a bucket deleted out of band: the stack still deletes', async () => {
+    clean(await world.deploy(app([key('K', 'existing')])));
+    world.fake.lightsail.deleteBucket('existing');
+    clean(await world.teardown(), 'DELETE_COMPLETE');
+  });
+
+  test('a secret scheduled for deletion out of band: its key is still deleted with the stack', async () => {
+    clean(await world.deploy(app([key('K', 'existing')])));
+    clean(world.scheduleSecretDeletionOutOfBand());
+    clean(await world.teardown(), 'DELETE_COMPLETE');
+    expect(world.fake.lightsail.allKeys()).toEqual([]);
+  });
+});
+
+test('no generated secret appears anywhere in the synthesized cloud assemblies', () => {
+  expect(world.allSecrets.length).toBeGreaterThan(0);
+  expect(world.checkAssembliesForLeaks()).toEqual([]);
+});
