@@ -6,7 +6,6 @@
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import type { KeyResourceProperties } from '../../lib/contract';
 import { failureResponse, sendResponse, successResponse, type CfnResponse } from '../shared/cfn-response';
-import { idempotencyToken } from '../shared/key-secret';
 import { describeError, logLine } from '../shared/log';
 import { type LifecycleResult, readProperties, reconcile, remove, update } from './lifecycle';
 
@@ -54,23 +53,17 @@ async function dispatch(event: CloudFormationCustomResourceEvent): Promise<Lifec
   const region = process.env.AWS_REGION ?? '';
   switch (event.RequestType) {
     case 'Create':
-      return reconcile(readProperties(event.ResourceProperties), requestToken(event), region);
+      return reconcile(readProperties(event.ResourceProperties), region);
     case 'Update':
       return update(
         event.PhysicalResourceId,
         readProperties(event.ResourceProperties),
         lenientProperties(event.OldResourceProperties),
-        requestToken(event),
         region,
       );
     case 'Delete':
       return remove(event.PhysicalResourceId, lenientProperties(event.ResourceProperties));
   }
-}
-
-/** One token per request: the same request delivered twice (Lambda retries, duplicates) writes one version. */
-function requestToken(event: CloudFormationCustomResourceEvent): string {
-  return idempotencyToken(event.StackId, event.LogicalResourceId, event.RequestId);
 }
 
 /**

@@ -11,10 +11,13 @@ import { SECRET_NAME_PREFIX } from '../../lib/contract';
 import * as aws from '../shared/aws';
 import {
   MAX_KEYS_PER_BUCKET,
+  RETIRED_MARKER,
   bucketNotFoundMessage,
   describeKey,
+  lineageToken,
   noFreeSlotMessage,
   parseKeySecret,
+  replacementToken,
   serializeKeySecret,
 } from '../shared/key-secret';
 import { describeError } from '../shared/log';
@@ -41,6 +44,7 @@ export interface LifecycleResult {
 
 /** An error whose message is already written for the person deploying: reported as is, without a type name. */
 export class KeyError extends Error {}
+
 
 /** Properties as CloudFormation delivers them, checked. */
 export function readProperties(raw: Record<string, unknown> | undefined): KeyResourceProperties {
@@ -70,11 +74,7 @@ export function isKeySecretArn(physicalResourceId: string): boolean {
 }
 
 /** Create or Update: make sure the lineage's secret records a live key for the bucket. */
-export async function reconcile(
-  props: KeyResourceProperties,
-  requestToken: string,
-  region: string,
-): Promise<LifecycleResult> {
+export async function reconcile(props: KeyResourceProperties, region: string): Promise<LifecycleResult> {
   const [current, bucketKeys, endpoint] = await Promise.all([
     aws
       .readSecretStage(props.SecretArn, 'AWSCURRENT')
@@ -89,30 +89,33 @@ export async function reconcile(
         'Each key secret belongs to one bucket; was the secret written by something else?',
     );
   }
-  if (current && bucketKeys.some((k) => k.accessKeyId === current.accessKeyId)) {
-    return result(props, 'adopted', current.accessKeyId);
-  }
+  const live = (keys: readonly aws.BucketKeyInfo[]) => keys.some((k) => k.accessKeyId === current?.accessKeyId);
+  if (current && live(bucketKeys)) return result(props, 'adopted', current.accessKeyId);
+  // The two reads ran in parallel: the listing may predate the key another delivery just recorded. Only a listing
+  // taken after the secret was read can show the recorded key is really gone.
+  if (current && live(await aws.listBucketKeys(props.BucketName))) return result(props, 'adopted', current.accessKeyId);
 
   const notes: string[] = [];
   if (current) {
     notes.push(`The recorded key ${current.accessKeyId} no longer exists in bucket "${props.BucketName}"; replaced it.`);
   }
+  const token = current ? replacementToken(props.SecretArn, current.accessKeyId) : lineageToken(props.SecretArn);
   try {
-    const accessKeyId = await createAndRecord(props, requestToken, bucketKeys, { region, endpoint });
+    const accessKeyId = await createAndRecord(props, token, bucketKeys, { region, endpoint });
     return result(props, current ? 'replaced-missing-key' : 'created', accessKeyId, notes);
   } catch (error) {
-    // Lambda may deliver this request more than once at the same time. CloudFormation takes the first answer, so
-    // a delivery that lost a race to a duplicate (the slot it took, the version it wrote) must not answer FAILED
-    // while the duplicate succeeds: it answers with the duplicate's key.
-    const duplicate = await awaitDuplicateResult(props.SecretArn, requestToken);
-    if (duplicate) return result(props, 'adopted', duplicate.accessKeyId, ['Adopted the key a duplicate delivery of this request recorded.']);
+    // Another delivery of this request (Lambda may deliver one more than once, at the same time) may have won the
+    // race for the slot or the write: then its key is this lineage's key, and this delivery answers with it too.
+    const winner = await aws.readSecretStage(props.SecretArn, 'AWSCURRENT').catch(() => undefined);
+    const record = winner?.versionId === token ? parseKeySecret(winner.secretString) : undefined;
+    if (record) return result(props, 'adopted', record.accessKeyId, ['Adopted the key another delivery recorded.']);
     throw error;
   }
 }
 
 async function createAndRecord(
   props: KeyResourceProperties,
-  requestToken: string,
+  token: string,
   bucketKeys: readonly aws.BucketKeyInfo[],
   where: { region: string; endpoint: string },
 ): Promise<string> {
@@ -129,30 +132,11 @@ async function createAndRecord(
   const created = await createKeyOrExplain(props.BucketName, props.SecretArn, bucketKeys);
   const value: KeySecretValue = { ...created, bucketName: props.BucketName, ...where };
   try {
-    await aws.putSecret(props.SecretArn, serializeKeySecret(value), requestToken);
+    await aws.putSecret(props.SecretArn, serializeKeySecret(value), token);
   } catch (writeError) {
     await deleteNewKey(props.BucketName, created.accessKeyId, writeError);
   }
   return created.accessKeyId;
-}
-
-/** How long a failing delivery watches for a duplicate's result; BUCKET_ACCESS_KEY_DUPLICATE_WAIT_MS overrides it. */
-const DUPLICATE_WAIT_MS = 5_000;
-const DUPLICATE_POLL_MS = 250;
-
-/**
- * The key a duplicate delivery of the same request recorded, if one does within a few seconds: only a delivery of
- * this very request writes a version whose id is this request's token.
- */
-async function awaitDuplicateResult(secretArn: string, requestToken: string): Promise<KeySecretValue | undefined> {
-  const waitMs = Number(process.env.BUCKET_ACCESS_KEY_DUPLICATE_WAIT_MS ?? DUPLICATE_WAIT_MS);
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const version = await aws.readSecretStage(secretArn, 'AWSCURRENT').catch(() => undefined);
-    if (version?.versionId === requestToken) return parseKeySecret(version.secretString);
-    if (Date.now() + DUPLICATE_POLL_MS > deadline) return undefined;
-    await sleep(DUPLICATE_POLL_MS);
-  }
 }
 
 /**
@@ -167,16 +151,16 @@ export async function update(
   physicalResourceId: string,
   props: KeyResourceProperties,
   previous: KeyResourceProperties,
-  requestToken: string,
   region: string,
 ): Promise<LifecycleResult> {
-  const reconciled = await reconcile(props, requestToken, region);
   const abandonedAttempt =
     physicalResourceId === props.SecretArn &&
     previous.SecretArn !== props.SecretArn &&
     isKeySecretArn(previous.SecretArn);
-  if (!abandonedAttempt) return reconciled;
+  if (!abandonedAttempt) return reconcile(props, region);
+  // The abandoned lineage goes first: its key may hold the slot the restored lineage needs, if its key is gone.
   const abandoned = await remove(previous.SecretArn, previous);
+  const reconciled = await reconcile(props, region);
   return {
     ...reconciled,
     deletedKeyIds: abandoned.deletedKeyIds,
@@ -188,7 +172,15 @@ export async function update(
   };
 }
 
-/** Delete: every key recorded in any version of the lineage's secret goes; already-gone keys count as done. */
+/**
+ * Delete: every key recorded in any version of the lineage's secret goes; already-gone keys count as done.
+ *
+ * A delivery of an earlier request may still be running (Lambda retries, duplicates) and about to write a key into
+ * this secret. Every key write uses a token fixed by what it replaces (the lineage's first key, or a recorded key
+ * that is gone), so Delete claims each such token before it could be used: the first-key token before reading the
+ * versions, and each recorded key's replacement token before deleting that key. A late write then fails, and its
+ * writer deletes its own key; a write that came first is read, and its key deleted, in another pass.
+ */
 export async function remove(physicalResourceId: string, props: KeyResourceProperties): Promise<LifecycleResult> {
   if (props.RemovalPolicy === 'retain') {
     return { physicalResourceId, outcome: 'retained', notes: ['RemovalPolicy is retain: the key and its secret stay.'] };
@@ -199,9 +191,9 @@ export async function remove(physicalResourceId: string, props: KeyResourcePrope
   }
 
   const notes: string[] = [];
-  let versions: aws.SecretVersion[];
+  let records: KeySecretValue[];
   try {
-    versions = await aws.readAllSecretVersions(physicalResourceId);
+    records = await claimAndRead(physicalResourceId, lineageToken(physicalResourceId));
   } catch (error) {
     if (aws.isNotFound(error)) return secretGone(physicalResourceId, props, error);
     if (!aws.isMarkedForDeletion(error)) throw error;
@@ -209,23 +201,51 @@ export async function remove(physicalResourceId: string, props: KeyResourcePrope
     // the secret right after this resource anyway.
     await aws.restoreSecret(physicalResourceId);
     notes.push('The key secret was scheduled for deletion outside CloudFormation; restored it to read its keys.');
-    versions = await aws.readAllSecretVersions(physicalResourceId);
+    records = await claimAndRead(physicalResourceId, lineageToken(physicalResourceId));
   }
 
-  const records = new Map<string, KeySecretValue>();
-  for (const version of versions) {
-    const record = parseKeySecret(version.secretString);
-    if (record) records.set(`${record.bucketName}/${record.accessKeyId}`, record);
+  const handled = new Set<string>();
+  const deletedKeyIds: string[] = [];
+  for (let pass = 1; pass <= MAX_DELETE_PASSES; pass++) {
+    const fresh = records.filter((r) => !handled.has(r.accessKeyId));
+    if (fresh.length === 0) break;
+    await Promise.all(
+      fresh.map(async (r) => {
+        handled.add(r.accessKeyId);
+        await claim(physicalResourceId, replacementToken(physicalResourceId, r.accessKeyId));
+        if (await aws.deleteKey(r.bucketName, r.accessKeyId)) deletedKeyIds.push(r.accessKeyId);
+      }),
+    );
+    records = await readRecords(physicalResourceId);
   }
-  const deleted = await Promise.all(
-    [...records.values()].map(async (r) => ((await aws.deleteKey(r.bucketName, r.accessKeyId)) ? r.accessKeyId : '')),
-  );
-  return {
-    physicalResourceId,
-    outcome: 'deleted',
-    deletedKeyIds: deleted.filter((id) => id !== ''),
-    notes: notes.length ? notes : undefined,
-  };
+  return { physicalResourceId, outcome: 'deleted', deletedKeyIds, notes: notes.length ? notes : undefined };
+}
+
+/** Passes over the secret's versions a Delete makes at most: each finds keys written while the last one ran. */
+const MAX_DELETE_PASSES = 5;
+
+async function claimAndRead(secretArn: string, token: string): Promise<KeySecretValue[]> {
+  await claim(secretArn, token);
+  return readRecords(secretArn);
+}
+
+/** Every key recorded in any version of the secret, once each. */
+async function readRecords(secretArn: string): Promise<KeySecretValue[]> {
+  const records = new Map<string, KeySecretValue>();
+  for (const version of await aws.readAllSecretVersions(secretArn)) {
+    const record = parseKeySecret(version.secretString);
+    if (record) records.set(record.accessKeyId, record);
+  }
+  return [...records.values()];
+}
+
+/**
+ * Takes a key-write token for a retired marker, so that a later key write with it fails. A ResourceExistsException
+ * means a key was written with it: the next read finds that key. A secret that is gone or scheduled for deletion
+ * fails that read too, which handles it.
+ */
+async function claim(secretArn: string, token: string): Promise<void> {
+  await aws.putSecret(secretArn, RETIRED_MARKER, token).catch(() => undefined);
 }
 
 function result(props: KeyResourceProperties, outcome: Outcome, accessKeyId: string, notes?: string[]): LifecycleResult {

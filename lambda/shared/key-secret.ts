@@ -45,6 +45,22 @@ export function idempotencyToken(...parts: string[]): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
+/**
+ * The token of a lineage's first key: derived from the secret alone, so every delivery of every request that
+ * writes a first key into this secret competes for the same version, and at most one wins.
+ */
+export function lineageToken(secretArn: string): string {
+  return idempotencyToken(secretArn, 'first key');
+}
+
+/** The token of a key that replaces a recorded key which no longer exists. */
+export function replacementToken(secretArn: string, replacedAccessKeyId: string): string {
+  return idempotencyToken(secretArn, 'replaces', replacedAccessKeyId);
+}
+
+/** Written into a lineage's secret when it is deleted; not a key record. */
+export const RETIRED_MARKER = '{"status":"retired"}';
+
 /** A key as one line for an error message: id, creation, last use. Never the secret. */
 export function describeKey(key: BucketKeyInfo): string {
   const created = key.createdAt ? key.createdAt.toISOString() : 'unknown';

@@ -28,7 +28,7 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../lambda/bucket-access-key';
-import { idempotencyToken } from '../../lambda/shared/key-secret';
+import { RETIRED_MARKER, lineageToken, replacementToken } from '../../lambda/shared/key-secret';
 import { ConsoleCapture, ResponseEndpoint, expectNoSecretIn } from '../support/capture';
 import { SECRET_ARN_V0, SECRET_ARN_V1, createEvent, deleteEvent, keyProperties, updateEvent } from './events';
 
@@ -44,8 +44,6 @@ let generated: string[];
 
 beforeAll(async () => {
   process.env.AWS_REGION = 'eu-west-1';
-  // A failing delivery watches briefly for a duplicate's result; tests that need the wait set it themselves.
-  process.env.BUCKET_ACCESS_KEY_DUPLICATE_WAIT_MS = '0';
   endpoint = await ResponseEndpoint.start();
 });
 afterAll(() => endpoint.close());
@@ -69,11 +67,6 @@ function markedForDeletion() {
     message: "You can't perform this operation on the secret because it was marked for deletion.",
     ...meta,
   });
-}
-
-/** The idempotency token the handler derives for an event (see lambda/shared/key-secret.ts). */
-function requestTokenOf(event: { StackId: string; LogicalResourceId: string; RequestId: string }): string {
-  return idempotencyToken(event.StackId, event.LogicalResourceId, event.RequestId);
 }
 
 function newKey() {
@@ -230,7 +223,7 @@ describe('Create', () => {
     expectNoSecretIn(everythingSent(), generated);
   });
 
-  test('the same request always writes with the same idempotency token; another request with another', async () => {
+  test('a lineage\'s first key is written with a token of the lineage: every delivery of every request competes', async () => {
     givenSecretHolds(PLACEHOLDER);
     givenBucketKeys();
     const event = createEvent(endpoint.url());
@@ -238,21 +231,19 @@ describe('Create', () => {
     await handler(event);
     await handler(createEvent(endpoint.url()));
     const tokens = secrets.commandCalls(PutSecretValueCommand).map((c) => c.args[0].input.ClientRequestToken);
-    expect(tokens[0]).toBe(tokens[1]);
-    expect(tokens[2]).not.toBe(tokens[0]);
+    expect(tokens).toEqual([lineageToken(SECRET_ARN_V0), lineageToken(SECRET_ARN_V0), lineageToken(SECRET_ARN_V0)]);
   });
 
-  test('a delivery that loses the write to a duplicate of the same request answers with the duplicate\'s key', async () => {
+  test('a delivery that loses the write to another delivery answers with the winner\'s key', async () => {
     const winner = newKey();
-    const event = createEvent(endpoint.url());
     givenBucketKeys();
     secrets
       .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionStage: 'AWSCURRENT' })
       .resolvesOnce({ SecretString: PLACEHOLDER, VersionId: 'placeholder' })
-      .resolves({ SecretString: record(winner), VersionId: requestTokenOf(event) });
+      .resolves({ SecretString: record(winner), VersionId: lineageToken(SECRET_ARN_V0) });
     secrets.on(PutSecretValueCommand).rejects(new ResourceExistsException({ message: 'different value', ...meta }));
 
-    await handler(event);
+    await handler(createEvent(endpoint.url()));
 
     const ownKey = JSON.parse(writtenSecretStrings()[0]).accessKeyId;
     expect(lightsail).toHaveReceivedCommandWith(DeleteBucketAccessKeyCommand, { accessKeyId: ownKey });
@@ -260,26 +251,30 @@ describe('Create', () => {
     expectNoSecretIn(everythingSent(), generated);
   });
 
-  test('a delivery refused for the slot a duplicate took waits for the duplicate\'s result and answers with it', async () => {
-    process.env.BUCKET_ACCESS_KEY_DUPLICATE_WAIT_MS = '2000';
-    try {
-      const winner = newKey();
-      const event = createEvent(endpoint.url());
-      givenBucketKeys('AKIAOTHERLINEAGE', winner.accessKeyId);
-      secrets
-        .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionStage: 'AWSCURRENT' })
-        .resolvesOnce({ SecretString: PLACEHOLDER, VersionId: 'placeholder' })
-        .resolvesOnce({ SecretString: PLACEHOLDER, VersionId: 'placeholder' })
-        .resolves({ SecretString: record(winner), VersionId: requestTokenOf(event) });
+  test('a delivery refused for the slot another delivery took answers with that delivery\'s key', async () => {
+    const winner = newKey();
+    givenBucketKeys('AKIAOTHERLINEAGE', winner.accessKeyId);
+    secrets
+      .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionStage: 'AWSCURRENT' })
+      .resolvesOnce({ SecretString: PLACEHOLDER, VersionId: 'placeholder' })
+      .resolves({ SecretString: record(winner), VersionId: lineageToken(SECRET_ARN_V0) });
 
-      await handler(event);
+    await handler(createEvent(endpoint.url()));
 
-      expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
-      expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', Data: { AccessKeyId: winner.accessKeyId } });
-      expect(secrets.commandCalls(GetSecretValueCommand).length).toBeGreaterThanOrEqual(3);
-    } finally {
-      process.env.BUCKET_ACCESS_KEY_DUPLICATE_WAIT_MS = '0';
-    }
+    expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+    expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', Data: { AccessKeyId: winner.accessKeyId } });
+  });
+
+  test('a key written by something else than a delivery of this lineage is not adopted on failure', async () => {
+    givenBucketKeys('AKIAONE', 'AKIATWO');
+    secrets
+      .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionStage: 'AWSCURRENT' })
+      .resolvesOnce({ SecretString: PLACEHOLDER, VersionId: 'placeholder' })
+      .resolves({ SecretString: record(newKey()), VersionId: 'written-by-hand' });
+
+    await handler(createEvent(endpoint.url()));
+
+    expect(endpoint.last().Status).toBe('FAILED');
   });
 
   test('a recorded key deleted out of band is replaced, and the log says so', async () => {
@@ -290,6 +285,9 @@ describe('Create', () => {
     await handler(createEvent(endpoint.url()));
 
     expect(lightsail).toHaveReceivedCommandTimes(CreateBucketAccessKeyCommand, 1);
+    expect(secrets).toHaveReceivedCommandWith(PutSecretValueCommand, {
+      ClientRequestToken: replacementToken(SECRET_ARN_V0, gone.accessKeyId),
+    });
     const log = output.json().at(-1)!;
     expect(log.outcome).toBe('replaced-missing-key');
     expect(String(log.notes)).toContain(`The recorded key ${gone.accessKeyId} no longer exists`);
@@ -507,7 +505,7 @@ describe('Update', () => {
     await handler(updateEvent(endpoint.url(), physicalId, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })));
 
     expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
-    expect(secrets).not.toHaveReceivedCommand(PutSecretValueCommand);
+    expect(secrets).not.toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: SECRET_ARN_V0 });
     expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId)).toEqual(
       deleted.map(() => replacement.accessKeyId),
     );
@@ -542,6 +540,27 @@ describe('Update rolling back from a lineage CloudFormation recorded as failed',
     ]);
     expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0, Data: { AccessKeyId: old.accessKeyId } });
     expect(String(output.json().at(-1)!.notes)).toContain(`Rolled back from ${SECRET_ARN_V1}`);
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('frees the slot first, so a restored lineage whose key is gone can replace it', async () => {
+    const gone = newKey();
+    const attempted = newKey();
+    givenLineage(SECRET_ARN_V0, gone);
+    givenLineage(SECRET_ARN_V1, attempted);
+    // The bucket is full until the attempted lineage's key is deleted.
+    lightsail
+      .on(GetBucketAccessKeysCommand)
+      .resolves({ accessKeys: [{ accessKeyId: 'AKIALEFTOVER' }, { accessKeyId: attempted.accessKeyId }] });
+    lightsail.on(DeleteBucketAccessKeyCommand).callsFake(() => {
+      lightsail.on(GetBucketAccessKeysCommand).resolves({ accessKeys: [{ accessKeyId: 'AKIALEFTOVER' }] });
+      return {};
+    });
+
+    await handler(updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })));
+
+    expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0 });
+    expect(output.json().at(-1)).toMatchObject({ outcome: 'replaced-missing-key' });
     expectNoSecretIn(everythingSent(), generated);
   });
 
@@ -598,6 +617,51 @@ describe('Delete', () => {
     expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0 });
     expect(output.json().at(-1)).toMatchObject({ outcome: 'deleted', deletedKeyIds: [current.accessKeyId, previous.accessKeyId] });
     expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('first retires the lineage, so that a late first-key write fails instead of leaving a key behind', async () => {
+    givenVersions(PLACEHOLDER);
+
+    await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
+
+    expect(secrets.commandCalls(PutSecretValueCommand).map((c) => c.args[0].input)).toEqual([
+      { SecretId: SECRET_ARN_V0, SecretString: RETIRED_MARKER, ClientRequestToken: lineageToken(SECRET_ARN_V0) },
+    ]);
+    const order = secrets.calls().map((c) => c.args[0].constructor.name);
+    expect(order.indexOf('PutSecretValueCommand')).toBeLessThan(order.indexOf('ListSecretVersionIdsCommand'));
+    expect(endpoint.last().Status).toBe('SUCCESS');
+  });
+
+  test('claims each key\'s replacement token before deleting the key, so a late healing write fails', async () => {
+    const key = newKey();
+    givenVersions(record(key));
+
+    await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
+
+    const claim = secrets
+      .commandCalls(PutSecretValueCommand)
+      .find((c) => c.args[0].input.ClientRequestToken === replacementToken(SECRET_ARN_V0, key.accessKeyId));
+    const deletion = lightsail.commandCalls(DeleteBucketAccessKeyCommand)[0];
+    expect(claim?.args[0].input.SecretString).toBe(RETIRED_MARKER);
+    expect(claim!.calledBefore(deletion as never)).toBe(true);
+  });
+
+  test('deletes keys written while it ran, found in a further pass', async () => {
+    const first = newKey();
+    const late = newKey();
+    secrets
+      .on(ListSecretVersionIdsCommand)
+      .resolvesOnce({ Versions: [{ VersionId: 'v0' }] })
+      .resolves({ Versions: [{ VersionId: 'v0' }, { VersionId: 'v1' }] });
+    secrets.on(GetSecretValueCommand, { VersionId: 'v0' }).resolves({ SecretString: record(first) });
+    secrets.on(GetSecretValueCommand, { VersionId: 'v1' }).resolves({ SecretString: record(late) });
+
+    await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
+
+    expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId)).toEqual([
+      first.accessKeyId,
+      late.accessKeyId,
+    ]);
   });
 
   test('follows ListSecretVersionIds pages', async () => {

@@ -60,10 +60,20 @@ export interface SimulatorOptions {
 
 type Action =
   | { kind: 'created'; logicalId: string }
+  /** Only template attributes such as DeletionPolicy changed: CloudFormation calls nobody, a rollback restores them. */
+  | { kind: 'redefined'; logicalId: string; before: DeployedResource }
   | { kind: 'updated'; logicalId: string; before: DeployedResource; attempted: Record<string, unknown> }
   | { kind: 'replaced'; logicalId: string; before: DeployedResource; after: DeployedResource };
 
-class ResourceFailure extends Error {}
+class ResourceFailure extends Error {
+  /** The physical id a custom resource's FAILED answer carried, if any. */
+  constructor(
+    message: string,
+    public readonly physicalId?: string,
+  ) {
+    super(message);
+  }
+}
 
 export class CloudFormation {
   public readonly resources = new Map<string, DeployedResource>();
@@ -71,6 +81,10 @@ export class CloudFormation {
   public template: Template | undefined;
   public status: StackStatus | undefined;
   public options: SimulatorOptions = {};
+  /** Rollback steps that failed and were tried again. */
+  public rollbackRetries = 0;
+  /** Rollback phases (updates back, then deletions) not yet done: see continueRollback. */
+  private unfinishedRollback: Array<Array<() => Promise<unknown>>> = [];
   private assemblyDir = '';
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -156,12 +170,22 @@ export class CloudFormation {
     >;
     const current = this.resources.get(logicalId);
     if (!current) {
-      const created = await this.record(logicalId, 'CREATE', () => this.create(logicalId, definition, properties));
-      this.resources.set(logicalId, created);
+      try {
+        const created = await this.record(logicalId, 'CREATE', () => this.create(logicalId, definition, properties));
+        this.resources.set(logicalId, created);
+      } catch (error) {
+        // A custom resource whose Create failed still gets a Delete in the rollback, for the id it answered with.
+        const physicalId = (error as ResourceFailure).physicalId;
+        if (!isCustomResource(definition.Type) || !physicalId) throw error;
+        this.resources.set(logicalId, { logicalId, definition, properties, physicalId, attributes: {} });
+        actions.push({ kind: 'created', logicalId });
+        throw error;
+      }
       actions.push({ kind: 'created', logicalId });
       return;
     }
     if (isDeepStrictEqual(properties, current.properties) && definition.Type === current.definition.Type) {
+      if (!isDeepStrictEqual(definition, current.definition)) actions.push({ kind: 'redefined', logicalId, before: current });
       this.resources.set(logicalId, { ...current, definition });
       return;
     }
@@ -212,23 +236,54 @@ export class CloudFormation {
 
   /**
    * Updates go back to their old properties (a custom resource gets an Update with the old properties), then what
-   * the failed deploy created goes. A failing step is retried, as an operator's ContinueUpdateRollback would.
+   * the failed deploy created goes. A step that fails does not stop the others; it is retried once they are done,
+   * as an operator's ContinueUpdateRollback would, minutes later.
    */
   private async rollBack(actions: Action[]): Promise<boolean> {
-    let ok = true;
+    const reverts: Array<() => Promise<unknown>> = [];
     for (const action of [...actions].reverse()) {
       if (action.kind === 'created') continue;
-      ok = (await this.withRetries(() => this.revert(action))) && ok;
+      if (action.kind === 'redefined') this.resources.set(action.logicalId, action.before);
+      else reverts.push(() => this.revert(action));
     }
+    const deletions: Array<() => Promise<unknown>> = [];
     for (const action of [...actions].reverse()) {
-      if (action.kind === 'updated') continue;
+      if (action.kind === 'updated' || action.kind === 'redefined') continue;
       const resource = action.kind === 'created' ? this.resources.get(action.logicalId) : action.after;
       if (!resource) continue;
-      const deleted = await this.withRetries(() => this.deleteResource(resource, 'Delete (rollback)'));
-      if (deleted && action.kind === 'created') this.resources.delete(action.logicalId);
-      ok = deleted && ok;
+      deletions.push(async () => {
+        await this.deleteResource(resource, 'Delete (rollback)');
+        if (action.kind === 'created') this.resources.delete(action.logicalId);
+      });
     }
-    return ok;
+    this.unfinishedRollback = [reverts, deletions];
+    return this.continueRollback();
+  }
+
+  /**
+   * Runs what is left of the last rollback, as ContinueUpdateRollback does: returns whether it is now complete.
+   * Failed steps are retried after the others, when straggling invocations have finished.
+   */
+  public async continueRollback(attempts = 3): Promise<boolean> {
+    while (this.unfinishedRollback.length > 0) {
+      let pending = this.unfinishedRollback[0];
+      for (let attempt = 1; attempt <= attempts && pending.length > 0; attempt++) {
+        if (attempt > 1) {
+          this.rollbackRetries += pending.length;
+          await this.settle();
+        }
+        const failed: typeof pending = [];
+        for (const step of pending) await step().catch(() => failed.push(step));
+        pending = failed;
+      }
+      if (pending.length > 0) {
+        this.unfinishedRollback[0] = pending;
+        return false;
+      }
+      this.unfinishedRollback.shift();
+    }
+    if (this.status === 'UPDATE_ROLLBACK_FAILED') this.status = 'UPDATE_ROLLBACK_COMPLETE';
+    return true;
   }
 
   private async revert(action: Extract<Action, { kind: 'updated' | 'replaced' }>): Promise<void> {
@@ -249,18 +304,6 @@ export class CloudFormation {
       }),
     );
     this.resources.set(action.logicalId, { ...before, ...answer });
-  }
-
-  private async withRetries(step: () => Promise<unknown>, attempts = 3): Promise<boolean> {
-    for (let i = 0; i < attempts; i++) {
-      try {
-        await step();
-        return true;
-      } catch {
-        // recorded in the events by record()
-      }
-    }
-    return false;
   }
 
   // ---- resource types ----------------------------------------------------------------------------------------
@@ -421,7 +464,7 @@ export class CloudFormation {
     if (!first) {
       throw new ResourceFailure(`${logicalId}: no answer from the custom resource's function (it would time out)`);
     }
-    if (first.Status !== 'SUCCESS') throw new ResourceFailure(first.Reason ?? 'FAILED without a reason');
+    if (first.Status !== 'SUCCESS') throw new ResourceFailure(first.Reason ?? 'FAILED without a reason', first.PhysicalResourceId);
     if (requestType === 'Delete') return { physicalId: first.PhysicalResourceId, attributes: {} };
     return { physicalId: first.PhysicalResourceId, attributes: { ...(first.Data ?? {}) } };
   }

@@ -32,6 +32,15 @@ export interface InvocationReport {
   readonly failures: readonly string[];
 }
 
+/**
+ * Warm containers are pooled by code (asset and handler), not by function: a function deleted and created again
+ * with the same code, as every test sequence does, reuses them. Nothing in a container depends on the function's
+ * name, and this keeps hundreds of sequences from each paying for new processes.
+ */
+function codeKey(config: FunctionConfig): string {
+  return `${path.basename(config.codeDir)}:${config.handler}`;
+}
+
 export class LambdaService {
   /** Everything every container printed, line by line. */
   public readonly output: string[] = [];
@@ -44,16 +53,13 @@ export class LambdaService {
   /** @param env the environment of every container (the AWS fakes' endpoints and credentials) */
   constructor(private readonly env: Record<string, string>) {}
 
+  /** Creates or updates a function; new code runs in new execution environments. */
   public deploy(functionArn: string, config: FunctionConfig): void {
-    const previous = this.functions.get(functionArn);
     this.functions.set(functionArn, config);
-    // New code means new execution environments.
-    if (previous && previous.codeDir !== config.codeDir) this.retire(functionArn);
   }
 
   public remove(functionArn: string): void {
     this.functions.delete(functionArn);
-    this.retire(functionArn);
   }
 
   public has(functionArn: string): boolean {
@@ -86,7 +92,8 @@ export class LambdaService {
   }
 
   public async close(): Promise<void> {
-    for (const arn of [...this.containers.keys()]) this.retire(arn);
+    for (const pool of this.containers.values()) for (const container of pool) container.process.kill('SIGKILL');
+    this.containers.clear();
   }
 
   private async invokeWithRetries(functionArn: string, event: unknown): Promise<InvocationReport> {
@@ -102,7 +109,7 @@ export class LambdaService {
   private async runOnce(functionArn: string, event: unknown): Promise<AttemptOutcome> {
     const config = this.functions.get(functionArn);
     if (!config) return { ok: false, why: `function ${functionArn} does not exist` };
-    const container = this.idleContainer(functionArn, config);
+    const container = this.idleContainer(config);
     container.busy = true;
     try {
       const started = await container.ready.then(
@@ -128,15 +135,16 @@ export class LambdaService {
     }
   }
 
-  private idleContainer(functionArn: string, config: FunctionConfig): Container {
-    const pool = this.containers.get(functionArn) ?? [];
-    this.containers.set(functionArn, pool);
+  private idleContainer(config: FunctionConfig): Container {
+    const key = codeKey(config);
+    const pool = this.containers.get(key) ?? [];
+    this.containers.set(key, pool);
     const idle = pool.find((c) => !c.busy && c.process.exitCode === null && !c.process.killed);
     if (idle) return idle;
 
     const id = `container-${++this.nextContainer}`;
     const child = fork(CONTAINER_SCRIPT, [config.codeDir, config.handler], {
-      env: { ...this.env, AWS_SDK_UA_APP_ID: id, AWS_LAMBDA_FUNCTION_NAME: functionArn.split(':').at(-1) ?? '' },
+      env: { ...this.env, AWS_SDK_UA_APP_ID: id },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [],
     });
@@ -167,10 +175,5 @@ export class LambdaService {
     pool.push(container);
     this.byId.set(id, container);
     return container;
-  }
-
-  private retire(functionArn: string): void {
-    for (const container of this.containers.get(functionArn) ?? []) container.process.kill('SIGKILL');
-    this.containers.delete(functionArn);
   }
 }

@@ -1,0 +1,133 @@
+/**
+ * Property-based lifecycle sequences: fast-check draws sequences of deploys (keys added, removed, moved between
+ * buckets, serials bumped, later resources failing), out-of-band changes and teardown, each deploy with random
+ * faults (throttling, 5xx, dropped connections before or after the effect, latency, a crash between two AWS
+ * calls, duplicate delivery, either physical id on rollback). After every step the invariants must hold; a
+ * failing sequence is shrunk to a minimal one.
+ */
+import fc from 'fast-check';
+import type { FaultSpec } from '../fakes/aws-fake';
+import type { AppSpec, KeySpec } from './apps';
+import type { SimulatorOptions } from './cloudformation';
+import type { LifecycleWorld, StepReport } from './world';
+
+export const STACK_BUCKETS = ['alpha', 'beta'];
+export const EXTERNAL_BUCKETS = ['ext-one', 'ext-two'];
+const KEY_IDS = ['K1', 'K2', 'K3'];
+
+const HANDLER_OPERATIONS = {
+  lightsail: ['CreateBucketAccessKey', 'DeleteBucketAccessKey', 'GetBucketAccessKeys', 'GetBuckets'],
+  secretsmanager: ['GetSecretValue', 'PutSecretValue', 'ListSecretVersionIds'],
+} as const;
+
+export interface DeployStep {
+  readonly kind: 'deploy';
+  readonly app: AppSpec;
+  readonly faults: FaultSpec[];
+  /** Kill the handler right after this operation took effect, once. */
+  readonly crashAfter?: string;
+  readonly simulator: SimulatorOptions;
+}
+
+export type Step = DeployStep | { readonly kind: 'deleteKeyOutOfBand' };
+
+export interface Sequence {
+  readonly steps: Step[];
+  /** Someone schedules a key secret for deletion in the console just before the stack is deleted. */
+  readonly secretDeletedBeforeTeardown: boolean;
+}
+
+const keyArb = (id: string): fc.Arbitrary<KeySpec | undefined> =>
+  fc.option(
+    fc
+      .record({
+        bucket: fc.constantFrom(...STACK_BUCKETS, ...EXTERNAL_BUCKETS),
+        serial: fc.integer({ min: 0, max: 2 }),
+        retain: fc.boolean(),
+      })
+      // A retained key on a bucket the stack deletes would block the bucket's deletion: retain only on others.
+      .map(({ bucket, serial, retain }) => ({ id, bucket, serial, retain: retain && EXTERNAL_BUCKETS.includes(bucket) })),
+    { freq: 3, nil: undefined },
+  );
+
+/** An app whose buckets hold at most two keys each (more fails at synth time, which the construct tests cover). */
+const appArb: fc.Arbitrary<AppSpec> = fc
+  .record({
+    keys: fc.tuple(...KEY_IDS.map(keyArb)),
+    failAfterKeys: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
+  })
+  .map(({ keys, failAfterKeys }) => ({
+    buckets: STACK_BUCKETS,
+    keys: keys.filter((k): k is KeySpec => k !== undefined),
+    failAfterKeys,
+  }))
+  .filter((app) => [...STACK_BUCKETS, ...EXTERNAL_BUCKETS].every((b) => app.keys.filter((k) => k.bucket === b).length <= 2));
+
+const faultArb: fc.Arbitrary<FaultSpec> = fc
+  .constantFrom(...(Object.keys(HANDLER_OPERATIONS) as Array<keyof typeof HANDLER_OPERATIONS>))
+  .chain((service) =>
+    fc.record({
+      service: fc.constant(service),
+      operation: fc.constantFrom(...HANDLER_OPERATIONS[service]),
+      kind: fc.constantFrom('throttle', 'throttle429', 'serverError', 'drop', 'dropAfterCommit', 'latency') as fc.Arbitrary<FaultSpec['kind']>,
+      // The SDK backs off half a second and more after throttling: one at a time keeps the run short (the
+      // scenario suite throttles three calls in a row).
+      times: fc.integer({ min: 1, max: 2 }),
+      afterCalls: fc.integer({ min: 0, max: 3 }),
+      latencyMs: fc.constant(50),
+    }),
+  )
+  .map((f) => (f.kind === 'throttle' || f.kind === 'throttle429' ? { ...f, times: 1 } : f));
+
+const deployArb: fc.Arbitrary<DeployStep> = fc.record({
+  kind: fc.constant('deploy' as const),
+  app: appArb,
+  faults: fc.array(faultArb, { maxLength: 2 }),
+  crashAfter: fc.oneof(
+    { weight: 9, arbitrary: fc.constant(undefined) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        'CreateBucketAccessKey',
+        'PutSecretValue',
+        'DeleteBucketAccessKey',
+        'GetSecretValue',
+        'GetBucketAccessKeys',
+        'ListSecretVersionIds',
+      ),
+    },
+  ),
+  simulator: fc.record({
+    rollbackPhysicalId: fc.constantFrom('old' as const, 'new' as const),
+    deliveries: fc.constantFrom(1, 1, 1, 2, 3),
+  }),
+});
+
+export const sequenceArb: fc.Arbitrary<Sequence> = fc.record({
+  steps: fc.array(
+    fc.oneof({ weight: 6, arbitrary: deployArb }, { weight: 1, arbitrary: fc.constant({ kind: 'deleteKeyOutOfBand' as const }) }),
+    { minLength: 1, maxLength: 5 },
+  ),
+  secretDeletedBeforeTeardown: fc.boolean(),
+});
+
+/** Runs one sequence from a fresh account, then tears the stack down; returns every step's report. */
+export async function runSequence(world: LifecycleWorld, sequence: Sequence): Promise<StepReport[]> {
+  world.beginSequence({ externalBuckets: EXTERNAL_BUCKETS });
+  const reports: StepReport[] = [];
+  for (const step of sequence.steps) {
+    if (step.kind === 'deleteKeyOutOfBand') {
+      reports.push(world.deleteKeyOutOfBand());
+      continue;
+    }
+    world.cfn.options = { ...world.cfn.options, ...step.simulator };
+    step.faults.forEach((f) => world.inject(f));
+    if (step.crashAfter) world.crashAfter(step.crashAfter);
+    reports.push(await world.deploy(step.app));
+    world.fake.faults.clear();
+    world.cfn.options = { ...world.cfn.options, deliveries: 1 };
+  }
+  if (sequence.secretDeletedBeforeTeardown) reports.push(world.scheduleSecretDeletionOutOfBand());
+  reports.push(await world.teardown());
+  return reports;
+}
