@@ -1,50 +1,7 @@
 #!/usr/bin/env node
-/**
- * Example app: a Lightsail bucket, an access key for it, and a function that reads the key from its secret.
- * The README's usage example is this file's region between the "usage" markers (a test keeps them equal).
- */
+/** The example app that `npx cdk synth` synthesizes (see cdk.json). */
 import { App } from 'aws-cdk-lib';
-// usage:start
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as lightsail from 'aws-cdk-lib/aws-lightsail';
-import type { Construct } from 'constructs';
-import { BucketAccessKey } from '../lib';
-
-export class MediaStack extends Stack {
-  constructor(scope: Construct, id: string, props?: StackProps) {
-    super(scope, id, props);
-
-    const bucket = new lightsail.CfnBucket(this, 'Bucket', {
-      bucketName: 'media-assets-example',
-      bundleId: 'small_1_0',
-    });
-
-    // The key's secret access key goes straight into Secrets Manager; the template never holds it.
-    const key = new BucketAccessKey(this, 'MediaKey', { bucket });
-
-    // A consumer: reads the key from the secret at run time.
-    const reader = new lambda.Function(this, 'Uploader', {
-      runtime: lambda.Runtime.NODEJS_22_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline(
-        "const { SecretsManagerClient, GetSecretValueCommand } = require('@aws-sdk/client-secrets-manager');\n" +
-          'const sm = new SecretsManagerClient({});\n' +
-          'exports.handler = async () => {\n' +
-          '  const out = await sm.send(new GetSecretValueCommand({ SecretId: process.env.KEY_SECRET_ARN }));\n' +
-          '  const { accessKeyId, bucketName, endpoint } = JSON.parse(out.SecretString);\n' +
-          '  return { accessKeyId, bucketName, endpoint };\n' +
-          '};\n',
-      ),
-      environment: { KEY_SECRET_ARN: key.secret.secretArn },
-    });
-    key.grantRead(reader);
-
-    new CfnOutput(this, 'AccessKeyId', { value: key.accessKeyId });
-    new CfnOutput(this, 'KeySecretArn', { value: key.secret.secretArn });
-  }
-}
-// usage:end
+import { MediaStack } from './media-stack';
 
 const app = new App();
 new MediaStack(app, 'LightsailBucketAccessKeyExample');

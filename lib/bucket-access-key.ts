@@ -11,6 +11,7 @@ import {
   RESOURCE_TYPE,
   SECRET_PLACEHOLDER,
 } from './contract';
+import { acknowledge } from './acknowledgements';
 import { BucketAccessKeyProvider } from './provider';
 import { bucketNameProblem, serialProblem } from './validation';
 
@@ -180,6 +181,10 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     this.secretAccessKey = SecretValue.secretsManager(this.secret.secretArn, { jsonField: 'secretAccessKey' });
 
     this.node.addValidation({ validate: () => this.validateKeysPerBucket() });
+    acknowledge(this, 'AwsSolutions::AwsSolutions-SMG4',
+      'The key is replaced by bumping `serial`; scheduled rotation of a Lightsail key is not enabled for this key.');
+    acknowledge(this, 'NIST.800.53.R5::NIST.800.53.R5-SecretsManagerRotationEnabled',
+      'The key is replaced by bumping `serial`; scheduled rotation of a Lightsail key is not enabled for this key.');
   }
 
   public grantRead(grantee: iam.IGrantable): iam.Grant {

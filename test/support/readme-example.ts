@@ -13,8 +13,8 @@ export function readmeUsageExample(): string {
 }
 
 export function appUsageRegion(): string {
-  const app = fs.readFileSync(path.join(root, 'bin', 'app.ts'), 'utf8');
+  const app = fs.readFileSync(path.join(root, 'bin', 'media-stack.ts'), 'utf8');
   const match = app.match(/\/\/ usage:start\n([\s\S]*?)\/\/ usage:end\n/);
-  if (!match) throw new Error('bin/app.ts has no region between "// usage:start" and "// usage:end"');
+  if (!match) throw new Error('bin/media-stack.ts has no region between "// usage:start" and "// usage:end"');
   return match[1];
 }

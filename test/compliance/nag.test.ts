@@ -1,0 +1,93 @@
+/**
+ * cdk-nag's AwsSolutions and NIST 800-53 R5 packs on the example stack and on a key of a bucket given by name: no
+ * finding may be left on this library's constructs. Findings by design are acknowledged in the library itself
+ * (lib/acknowledgements.ts), each with its reason; the example's own consumer function is not ours to judge.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { BucketAccessKey } from '../../lib';
+import { MediaStack } from '../../bin/media-stack';
+
+interface Violation {
+  readonly rule: string;
+  readonly path: string;
+}
+
+/** Synthesizes the app with both packs and returns every violation of the validation report. */
+function nagViolations(app: App, outdir: string): Violation[] {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
+  const reportFile = path.join(outdir, 'validation-report.json');
+  try {
+    app.synth();
+  } catch (error) {
+    // Synthesis stops on any violation (the example's consumer has some); the report says where.
+    if (!fs.existsSync(reportFile)) throw error;
+  }
+  const report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
+  return report.pluginReports.flatMap((plugin: any) =>
+    plugin.violations.flatMap((v: any) =>
+      v.violatingConstructs.map((c: any) => ({ rule: v.ruleName, path: c.constructPath })),
+    ),
+  );
+}
+
+/** Paths of this library's constructs: the keys and the stack's shared handler. */
+function ourPaths(stack: Stack): string[] {
+  return stack.node
+    .findAll()
+    .filter((c) => BucketAccessKey.isBucketAccessKey(c) || c.node.id === 'LightsailBucketAccessKeyProvider')
+    .map((c) => `${c.node.path}/`);
+}
+
+function newApp(): { app: App; outdir: string } {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'nag-'));
+  return { app: new App({ outdir }), outdir };
+}
+
+test('the example stack: no finding on our constructs; the packs did run', () => {
+  const { app, outdir } = newApp();
+  const stack = new MediaStack(app, 'Example');
+  const violations = nagViolations(app, outdir);
+
+  const ours = ourPaths(stack);
+  expect(violations.filter((v) => ours.some((p) => v.path.startsWith(p)))).toEqual([]);
+  // The example's consumer function is an ordinary Lambda function: the packs report on it.
+  expect(violations.some((v) => v.path.startsWith('Example/Uploader/'))).toBe(true);
+});
+
+test('a key of a bucket given by name: the wildcard bucket ARN is acknowledged with its reason', () => {
+  const { app, outdir } = newApp();
+  const stack = new Stack(app, 'ByName', { env: { account: '123456789012', region: 'eu-west-1' } });
+  new BucketAccessKey(stack, 'Key', { bucketName: 'existing-bucket', encryptionKey: new kms.Key(stack, 'Cmk', { enableKeyRotation: true }) });
+  const violations = nagViolations(app, outdir);
+
+  const ours = ourPaths(stack);
+  expect(violations.filter((v) => ours.some((p) => v.path.startsWith(p)))).toEqual([]);
+});
+
+test('every acknowledgement sits on our own constructs and says why', () => {
+  const { app } = newApp();
+  const stack = new MediaStack(app, 'Example');
+  // Each acknowledgement is recorded as { ruleId: reason } on the construct it was made on.
+  const acknowledged = (c: IConstruct): Array<[string, string]> =>
+    c.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+  const withAcknowledgements = stack.node.findAll().filter((c) => acknowledged(c).length > 0);
+
+  expect(withAcknowledgements.map((c) => c.node.path).sort()).toEqual([
+    'Example/LightsailBucketAccessKeyProvider',
+    'Example/MediaKey',
+  ]);
+  for (const c of withAcknowledgements) {
+    for (const [rule, reason] of acknowledged(c)) {
+      expect(rule).toMatch(/^(AwsSolutions|NIST\.800\.53\.R5)::/);
+      expect(reason.length).toBeGreaterThan(60);
+    }
+  }
+});
