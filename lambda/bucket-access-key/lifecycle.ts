@@ -18,8 +18,8 @@ import {
   noFreeSlotMessage,
   parseKeySecret,
   replacementToken,
-  serializeKeySecret,
 } from '../shared/key-secret';
+import { KeyError, createAndRecord, readRecords } from '../shared/key-creation';
 import { describeError } from '../shared/log';
 
 export type Outcome =
@@ -41,10 +41,6 @@ export interface LifecycleResult {
   /** Things an operator should know, for the log line. */
   readonly notes?: readonly string[];
 }
-
-/** An error whose message is already written for the person deploying: reported as is, without a type name. */
-export class KeyError extends Error {}
-
 
 /** Properties as CloudFormation delivers them, checked. */
 export function readProperties(raw: Record<string, unknown> | undefined): KeyResourceProperties {
@@ -101,7 +97,7 @@ export async function reconcile(props: KeyResourceProperties, region: string): P
   }
   const token = current ? replacementToken(props.SecretArn, current.accessKeyId) : lineageToken(props.SecretArn);
   try {
-    const accessKeyId = await createAndRecord(props, token, bucketKeys, { region, endpoint });
+    const accessKeyId = await createAndRecordWithinLimit(props, token, bucketKeys, { region, endpoint });
     return result(props, current ? 'replaced-missing-key' : 'created', accessKeyId, notes);
   } catch (error) {
     // Another delivery of this request (Lambda may deliver one more than once, at the same time) may have won the
@@ -113,7 +109,7 @@ export async function reconcile(props: KeyResourceProperties, region: string): P
   }
 }
 
-async function createAndRecord(
+async function createAndRecordWithinLimit(
   props: KeyResourceProperties,
   token: string,
   bucketKeys: readonly aws.BucketKeyInfo[],
@@ -129,14 +125,7 @@ async function createAndRecord(
       ),
     );
   }
-  const created = await createKeyOrExplain(props.BucketName, props.SecretArn, bucketKeys);
-  const value: KeySecretValue = { ...created, bucketName: props.BucketName, ...where };
-  try {
-    await aws.putSecret(props.SecretArn, serializeKeySecret(value), token);
-  } catch (writeError) {
-    await deleteNewKey(props.BucketName, created.accessKeyId, writeError);
-  }
-  return created.accessKeyId;
+  return createAndRecord(props.SecretArn, props.BucketName, token, bucketKeys, where);
 }
 
 /**
@@ -229,16 +218,6 @@ async function claimAndRead(secretArn: string, token: string): Promise<KeySecret
   return readRecords(secretArn);
 }
 
-/** Every key recorded in any version of the secret, once each. */
-async function readRecords(secretArn: string): Promise<KeySecretValue[]> {
-  const records = new Map<string, KeySecretValue>();
-  for (const version of await aws.readAllSecretVersions(secretArn)) {
-    const record = parseKeySecret(version.secretString);
-    if (record) records.set(record.accessKeyId, record);
-  }
-  return [...records.values()];
-}
-
 /**
  * Takes a key-write token for a retired marker, so that a later key write with it fails. A ResourceExistsException
  * means a key was written with it: the next read finds that key. A secret that is gone or scheduled for deletion
@@ -277,96 +256,6 @@ function explainMissingBucket(bucketName: string, region: string) {
     if (aws.isNotFound(error)) throw new KeyError(bucketNotFoundMessage(bucketName, region));
     throw error;
   };
-}
-
-/** Attempts at CreateBucketAccessKey when Lightsail throttles it or its answer is lost before it took effect. */
-const CREATE_ATTEMPTS = 10;
-
-/**
- * Creates a key. Throttling is retried (Lightsail did nothing). A failure that may have taken effect (a server
- * error, a lost answer) is retried only when the bucket shows no new key; otherwise the key was probably created
- * and its secret lost with the answer, and the error says which key that is.
- */
-async function createKeyOrExplain(
-  bucketName: string,
-  secretArn: string,
-  keysBefore: readonly aws.BucketKeyInfo[],
-): Promise<aws.NewBucketKey> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await aws.createKey(bucketName);
-    } catch (error) {
-      const retry = attempt < CREATE_ATTEMPTS && (await mayRetryCreate(error, bucketName, keysBefore));
-      if (!retry) throw await explainCreateFailure(error, bucketName, secretArn, keysBefore);
-      await sleep(backoffMs(attempt));
-    }
-  }
-}
-
-async function mayRetryCreate(error: unknown, bucketName: string, keysBefore: readonly aws.BucketKeyInfo[]) {
-  if (aws.isThrottling(error)) return true;
-  if (!aws.mayHaveTakenEffect(error)) return false;
-  const keysNow = await aws.listBucketKeys(bucketName).catch(() => undefined);
-  return keysNow !== undefined && newKeys(keysBefore, keysNow).length === 0;
-}
-
-async function explainCreateFailure(
-  error: unknown,
-  bucketName: string,
-  secretArn: string,
-  keysBefore: readonly aws.BucketKeyInfo[],
-): Promise<KeyError> {
-  // The limit's error type is not documented: look at the bucket instead of at the error.
-  const keysNow = await aws.listBucketKeys(bucketName).catch(() => undefined);
-  const appeared = keysNow ? newKeys(keysBefore, keysNow) : [];
-  if (aws.mayHaveTakenEffect(error) && appeared.length > 0) {
-    return new KeyError(
-      `Creating an access key for bucket "${bucketName}" failed without an answer (${describeError(error)}), and ` +
-        `the bucket now has a key it did not have before: ${appeared.map(describeKey).join('; ')}. Lightsail ` +
-        'returns a key\'s secret only in that answer, so if the key was created for this deploy it can never be ' +
-        'used: unless another deploy created it at the same time, delete it (aws lightsail delete-bucket-access-key ' +
-        `--bucket-name ${bucketName} --access-key-id <id>) and deploy again.`,
-    );
-  }
-  if (keysNow && keysNow.length >= MAX_KEYS_PER_BUCKET) {
-    return new KeyError(
-      noFreeSlotMessage(
-        bucketName,
-        keysNow,
-        `Another key took the last free slot while this one (secret ${secretArn}) was being created. Nothing was changed.`,
-      ),
-    );
-  }
-  return new KeyError(`Could not create an access key for bucket "${bucketName}": ${describeError(error)}`);
-}
-
-function newKeys(before: readonly aws.BucketKeyInfo[], now: readonly aws.BucketKeyInfo[]): aws.BucketKeyInfo[] {
-  const known = new Set(before.map((k) => k.accessKeyId));
-  return now.filter((k) => !known.has(k.accessKeyId));
-}
-
-/** Exponential backoff with full jitter, as the AWS SDKs do. */
-function backoffMs(attempt: number): number {
-  return Math.random() * Math.min(5_000, 100 * 2 ** attempt);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** A key whose secret could not be written would be an orphan: delete it, then fail with the write's error. */
-async function deleteNewKey(bucketName: string, accessKeyId: string, writeError: unknown): Promise<never> {
-  const why = describeError(writeError);
-  try {
-    await aws.deleteKey(bucketName, accessKeyId);
-  } catch (deleteError) {
-    throw new KeyError(
-      `Could not store the new access key ${accessKeyId} in its secret (${why}), and deleting it again failed ` +
-        `(${describeError(deleteError)}): delete it by hand with aws lightsail delete-bucket-access-key ` +
-        `--bucket-name ${bucketName} --access-key-id ${accessKeyId}.`,
-    );
-  }
-  throw new KeyError(`Could not store the new access key in its secret (${why}). The key was deleted again.`);
 }
 
 /** The secret is gone, so the keys it recorded cannot be known: say what is left on the bucket, and succeed. */

@@ -1,0 +1,136 @@
+/**
+ * Creating a key and recording it in its secret, shared by the custom resource handler and the rotation handler:
+ * the only moments a secret access key exists outside Secrets Manager.
+ */
+import type { KeySecretValue } from '../../lib/contract';
+import * as aws from './aws';
+import { MAX_KEYS_PER_BUCKET, describeKey, noFreeSlotMessage, parseKeySecret, serializeKeySecret } from './key-secret';
+import { describeError } from './log';
+
+/** An error whose message is already written for the person deploying: reported as is, without a type name. */
+export class KeyError extends Error {}
+
+
+
+/**
+ * Creates a key and writes it into the secret with the given token (and stages: AWSCURRENT by default). If the
+ * write fails, the key is deleted again before the error is thrown: a key is never left unrecorded by choice.
+ */
+export async function createAndRecord(
+  secretArn: string,
+  bucketName: string,
+  token: string,
+  keysBefore: readonly aws.BucketKeyInfo[],
+  where: { region: string; endpoint: string },
+  versionStages?: string[],
+): Promise<string> {
+  const created = await createKeyOrExplain(bucketName, secretArn, keysBefore);
+  const value: KeySecretValue = { ...created, bucketName, ...where };
+  try {
+    await aws.putSecret(secretArn, serializeKeySecret(value), token, versionStages);
+  } catch (writeError) {
+    await deleteNewKey(bucketName, created.accessKeyId, writeError);
+  }
+  return created.accessKeyId;
+}
+
+/** Attempts at CreateBucketAccessKey when Lightsail throttles it or its answer is lost before it took effect. */
+const CREATE_ATTEMPTS = 10;
+
+/**
+ * Creates a key. Throttling is retried (Lightsail did nothing). A failure that may have taken effect (a server
+ * error, a lost answer) is retried only when the bucket shows no new key; otherwise the key was probably created
+ * and its secret lost with the answer, and the error says which key that is.
+ */
+export async function createKeyOrExplain(
+  bucketName: string,
+  secretArn: string,
+  keysBefore: readonly aws.BucketKeyInfo[],
+): Promise<aws.NewBucketKey> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await aws.createKey(bucketName);
+    } catch (error) {
+      const retry = attempt < CREATE_ATTEMPTS && (await mayRetryCreate(error, bucketName, keysBefore));
+      if (!retry) throw await explainCreateFailure(error, bucketName, secretArn, keysBefore);
+      await sleep(backoffMs(attempt));
+    }
+  }
+}
+
+async function mayRetryCreate(error: unknown, bucketName: string, keysBefore: readonly aws.BucketKeyInfo[]) {
+  if (aws.isThrottling(error)) return true;
+  if (!aws.mayHaveTakenEffect(error)) return false;
+  const keysNow = await aws.listBucketKeys(bucketName).catch(() => undefined);
+  return keysNow !== undefined && newKeys(keysBefore, keysNow).length === 0;
+}
+
+async function explainCreateFailure(
+  error: unknown,
+  bucketName: string,
+  secretArn: string,
+  keysBefore: readonly aws.BucketKeyInfo[],
+): Promise<KeyError> {
+  // The limit's error type is not documented: look at the bucket instead of at the error.
+  const keysNow = await aws.listBucketKeys(bucketName).catch(() => undefined);
+  const appeared = keysNow ? newKeys(keysBefore, keysNow) : [];
+  if (aws.mayHaveTakenEffect(error) && appeared.length > 0) {
+    return new KeyError(
+      `Creating an access key for bucket "${bucketName}" failed without an answer (${describeError(error)}), and ` +
+        `the bucket now has a key it did not have before: ${appeared.map(describeKey).join('; ')}. Lightsail ` +
+        'returns a key\'s secret only in that answer, so if the key was created for this deploy it can never be ' +
+        'used: unless another deploy created it at the same time, delete it (aws lightsail delete-bucket-access-key ' +
+        `--bucket-name ${bucketName} --access-key-id <id>) and deploy again.`,
+    );
+  }
+  if (keysNow && keysNow.length >= MAX_KEYS_PER_BUCKET) {
+    return new KeyError(
+      noFreeSlotMessage(
+        bucketName,
+        keysNow,
+        `Another key took the last free slot while this one (secret ${secretArn}) was being created. Nothing was changed.`,
+      ),
+    );
+  }
+  return new KeyError(`Could not create an access key for bucket "${bucketName}": ${describeError(error)}`);
+}
+
+function newKeys(before: readonly aws.BucketKeyInfo[], now: readonly aws.BucketKeyInfo[]): aws.BucketKeyInfo[] {
+  const known = new Set(before.map((k) => k.accessKeyId));
+  return now.filter((k) => !known.has(k.accessKeyId));
+}
+
+/** Exponential backoff with full jitter, as the AWS SDKs do. */
+function backoffMs(attempt: number): number {
+  return Math.random() * Math.min(5_000, 100 * 2 ** attempt);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A key whose secret could not be written would be an orphan: delete it, then fail with the write's error. */
+async function deleteNewKey(bucketName: string, accessKeyId: string, writeError: unknown): Promise<never> {
+  const why = describeError(writeError);
+  try {
+    await aws.deleteKey(bucketName, accessKeyId);
+  } catch (deleteError) {
+    throw new KeyError(
+      `Could not store the new access key ${accessKeyId} in its secret (${why}), and deleting it again failed ` +
+        `(${describeError(deleteError)}): delete it by hand with aws lightsail delete-bucket-access-key ` +
+        `--bucket-name ${bucketName} --access-key-id ${accessKeyId}.`,
+    );
+  }
+  throw new KeyError(`Could not store the new access key in its secret (${why}). The key was deleted again.`);
+}
+
+/** Every key recorded in any version of the secret, once each. */
+export async function readRecords(secretArn: string): Promise<KeySecretValue[]> {
+  const records = new Map<string, KeySecretValue>();
+  for (const version of await aws.readAllSecretVersions(secretArn)) {
+    const record = parseKeySecret(version.secretString);
+    if (record) records.set(record.accessKeyId, record);
+  }
+  return [...records.values()];
+}
+
