@@ -1,7 +1,8 @@
-import { CustomResource, RemovalPolicy, Resource, SecretValue, Stack, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Resource, SecretValue, Stack, Token } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lightsail from 'aws-cdk-lib/aws-lightsail';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
 import {
@@ -48,6 +49,43 @@ export interface IBucketAccessKey extends IConstruct {
    * Grants read access to the key's secret, and decrypt on its KMS key when it has one.
    */
   grantRead(grantee: iam.IGrantable): iam.Grant;
+}
+
+/**
+ * Scheduled rotation of a key through Secrets Manager's own rotation. Give exactly one of `automaticallyAfter` and
+ * `scheduleExpression`.
+ */
+export interface BucketAccessKeyRotation {
+  /**
+   * Rotate this often: whole hours, from 4 hours to 1,000 days.
+   *
+   * @default - give `scheduleExpression` instead
+   */
+  readonly automaticallyAfter?: Duration;
+
+  /**
+   * A Secrets Manager schedule expression, such as `rate(30 days)` or `cron(0 4 ? * SUN *)`.
+   *
+   * @default - give `automaticallyAfter` instead
+   */
+  readonly scheduleExpression?: string;
+
+  /**
+   * How long the previous key stays valid after a rotation, for consumers that cached it. It is deleted within an
+   * hour after the grace period ends (an hourly schedule checks), and in any case before the next rotation creates
+   * a key, so the bucket never needs a third slot.
+   *
+   * @default - until the next rotation
+   */
+  readonly gracePeriod?: Duration;
+
+  /**
+   * Rotate once right away when rotation is turned on or its schedule changes, instead of waiting for the first
+   * scheduled rotation.
+   *
+   * @default false
+   */
+  readonly rotateImmediatelyOnUpdate?: boolean;
 }
 
 /**
@@ -99,6 +137,24 @@ export interface BucketAccessKeyProps {
    * @default RemovalPolicy.DESTROY
    */
   readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Rotates the key on a schedule, through Secrets Manager rotation: a new key is created and becomes the secret's
+   * current value; the previous key stays valid for a grace period. A rotating key uses both of its bucket's key
+   * slots (the current key and the previous one), so it needs its bucket to itself. The `accessKeyId` attribute
+   * shows the key of the last deploy; read the current one from the secret.
+   *
+   * @default - no scheduled rotation; bump `serial` to replace the key
+   */
+  readonly rotation?: BucketAccessKeyRotation;
+
+  /**
+   * How long the logs of the stack's shared key handlers are kept. The keys of one stack share the handlers: those
+   * that set it must agree.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
 }
 
 /**
@@ -125,6 +181,9 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
   /** Identifies the bucket across the app for the per-bucket key limit. */
   private readonly bucketIdentity: string;
 
+  /** Key slots of the bucket this key uses: two when it rotates (the current key and the previous one). */
+  private readonly slots: number;
+
   constructor(scope: Construct, id: string, props: BucketAccessKeyProps) {
     super(scope, id);
     Object.defineProperty(this, IS_BUCKET_ACCESS_KEY, { value: true });
@@ -141,6 +200,7 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     }
 
     const provider = BucketAccessKeyProvider.of(this);
+    if (props.logRetention !== undefined) provider.useLogRetention(props.logRetention, this.node.path);
     if (props.bucket) provider.grantBucket(props.bucket.attrBucketArn);
     else provider.grantBucketByName();
     if (props.encryptionKey) provider.grantEncryptionKey(props.encryptionKey);
@@ -180,15 +240,59 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     });
     this.secretAccessKey = SecretValue.secretsManager(this.secret.secretArn, { jsonField: 'secretAccessKey' });
 
+    this.slots = props.rotation ? 2 : 1;
+    if (props.rotation) this.rotate(provider, props.rotation);
+    else {
+      const reason = 'Rotation is off for this key (its `rotation` prop): it is replaced by bumping `serial`.';
+      acknowledge(this, 'AwsSolutions::AwsSolutions-SMG4', reason);
+      acknowledge(this, 'NIST.800.53.R5::NIST.800.53.R5-SecretsManagerRotationEnabled', reason);
+    }
     this.node.addValidation({ validate: () => this.validateKeysPerBucket() });
-    acknowledge(this, 'AwsSolutions::AwsSolutions-SMG4',
-      'The key is replaced by bumping `serial`; scheduled rotation of a Lightsail key is not enabled for this key.');
-    acknowledge(this, 'NIST.800.53.R5::NIST.800.53.R5-SecretsManagerRotationEnabled',
-      'The key is replaced by bumping `serial`; scheduled rotation of a Lightsail key is not enabled for this key.');
   }
 
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     return this.secret.grantRead(grantee);
+  }
+
+  /** Attaches Secrets Manager rotation to the secret, through the custom resource so that it follows the key's creation. */
+  private rotate(provider: BucketAccessKeyProvider, rotation: BucketAccessKeyRotation): void {
+    const scheduleExpression = this.scheduleExpressionOf(rotation);
+    const schedule = new secretsmanager.CfnRotationSchedule(this, 'RotationSchedule', {
+      secretId: this.secret.secretArn,
+      rotationLambdaArn: provider.rotationFunction().functionArn,
+      rotationRules: { scheduleExpression },
+      rotateImmediatelyOnUpdate: rotation.rotateImmediatelyOnUpdate ?? false,
+    });
+    schedule.node.addDependency(provider.rotationFunction());
+    if (rotation.gracePeriod) {
+      const grace = rotation.gracePeriod;
+      if (!grace.isUnresolved() && grace.toSeconds() < 3600) this.fail('rotation.gracePeriod must be at least one hour.');
+      if (rotation.automaticallyAfter && !grace.isUnresolved() && grace.toSeconds() >= rotation.automaticallyAfter.toSeconds()) {
+        this.fail(
+          `rotation.gracePeriod (${grace.toHumanString()}) must be shorter than the rotation interval ` +
+            `(${rotation.automaticallyAfter.toHumanString()}): the previous key goes at the next rotation anyway. Leave it out for that.`,
+        );
+      }
+      provider.expireGracePeriod(this.secret.secretArn, grace);
+    }
+  }
+
+  private scheduleExpressionOf(rotation: BucketAccessKeyRotation): string {
+    const { automaticallyAfter: every, scheduleExpression } = rotation;
+    if ((every === undefined) === (scheduleExpression === undefined)) {
+      this.fail('rotation needs exactly one of `automaticallyAfter` and `scheduleExpression`.');
+    }
+    if (scheduleExpression !== undefined) {
+      if (!Token.isUnresolved(scheduleExpression) && !/^(rate|cron)\(.+\)$/.test(scheduleExpression)) {
+        this.fail(`rotation.scheduleExpression "${scheduleExpression}" is not a rate(...) or cron(...) expression.`);
+      }
+      return scheduleExpression;
+    }
+    const hours = every!.toHours({ integral: false });
+    if (!Number.isInteger(hours) || hours < 4 || hours > 24_000) {
+      this.fail(`rotation.automaticallyAfter ${every!.toHumanString()} must be whole hours, from 4 hours to 1,000 days.`);
+    }
+    return hours % 24 === 0 ? `rate(${hours / 24} days)` : `rate(${hours} hours)`;
   }
 
   private resolveBucketName(props: BucketAccessKeyProps): string {
@@ -210,12 +314,18 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
       .findAll()
       .filter((c): c is BucketAccessKey => BucketAccessKey.isBucketAccessKey(c))
       .filter((k) => k.bucketIdentity === this.bucketIdentity);
-    if (sameBucket.length <= MAX_KEYS_PER_BUCKET || sameBucket.indexOf(this) < MAX_KEYS_PER_BUCKET) return [];
-    const paths = sameBucket.map((k) => k.node.path).join(', ');
+    const slots = sameBucket.reduce((n, k) => n + k.slots, 0);
+    // Reported once, by the key that adds the first slot too many.
+    const before = sameBucket.slice(0, sameBucket.indexOf(this)).reduce((n, k) => n + k.slots, 0);
+    if (slots <= MAX_KEYS_PER_BUCKET || before > MAX_KEYS_PER_BUCKET || before + this.slots <= MAX_KEYS_PER_BUCKET) {
+      return [];
+    }
+    const count = (k: BucketAccessKey) => (k.slots === 2 ? `${k.node.path} rotates: 2` : `${k.node.path}: 1`);
     return [
-      `Bucket "${this.bucketName}" has ${sameBucket.length} BucketAccessKeys in this app (${paths}), but Lightsail ` +
-        `allows at most ${MAX_KEYS_PER_BUCKET} access keys per bucket. Remove keys until at most ` +
-        `${MAX_KEYS_PER_BUCKET} remain for this bucket, and share a key's secret with several consumers through grantRead.`,
+      `Bucket "${this.bucketName}" needs ${slots} key slots (${sameBucket.map(count).join(', ')}), but Lightsail ` +
+        `allows at most ${MAX_KEYS_PER_BUCKET} access keys per bucket. A rotating key uses two: the current key and ` +
+        'the previous one during its grace period. Remove keys, or rotation, until at most two slots are needed, ' +
+        "and share a key's secret with several consumers through grantRead.",
     ];
   }
 

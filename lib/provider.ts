@@ -1,11 +1,13 @@
 /**
- * The handler every BucketAccessKey of a stack shares: one Lambda function, its role and its log group. Each key
- * adds only what it needs to the role (its bucket, its KMS key); the policy stays one document whose size grows
- * with the number of distinct buckets, not keys.
+ * The handlers every BucketAccessKey of a stack shares: the custom resource handler, and the rotation handler once
+ * a key rotates. Each is one Lambda function with its own role; they share one log group. Each key adds only what
+ * it needs to the roles (its bucket, its KMS key): the policies grow with the number of distinct buckets, not keys.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -14,10 +16,20 @@ import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceRule } from './acknowledgements';
 import { SECRET_NAME_PREFIX } from './contract';
 
-/** Where the build puts the pre-bundled handler (see scripts/bundle-handlers.mjs). */
-export const HANDLER_ASSET_DIR = path.join(__dirname, '..', 'assets', 'bucket-access-key-handler');
+/** Where the build puts the pre-bundled handlers (see scripts/bundle-handlers.mjs). */
+export const ASSETS_DIR = path.join(__dirname, '..', 'assets');
+export const HANDLER_ASSET_DIR = path.join(ASSETS_DIR, 'bucket-access-key-handler');
+export const ROTATION_ASSET_DIR = path.join(ASSETS_DIR, 'rotation-handler');
 
 const PROVIDER_ID = 'LightsailBucketAccessKeyProvider';
+const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
+
+/** A handler function and the statements that grow as keys are added. */
+interface Handler {
+  readonly function: lambda.Function;
+  readonly role: iam.Role;
+  readonly keyStatement: iam.PolicyStatement;
+}
 
 export class BucketAccessKeyProvider extends Construct {
   /** The stack's provider, created on first use. */
@@ -27,102 +39,74 @@ export class BucketAccessKeyProvider extends Construct {
     return existing instanceof BucketAccessKeyProvider ? existing : new BucketAccessKeyProvider(stack, PROVIDER_ID);
   }
 
-  /** Name prefix of the stack's key secrets: the handler may touch these secrets and no others. */
+  /** Name prefix of the stack's key secrets: the handlers may touch these secrets and no others. */
   public static secretNamePrefix(scope: Construct): string {
     return `${SECRET_NAME_PREFIX}${Stack.of(scope).stackName}/`;
   }
 
   public readonly function: lambda.Function;
-  public readonly role: iam.Role;
-  private readonly keyStatement: iam.PolicyStatement;
-  private readonly grantedBuckets = new Set<string>();
-  private readonly grantedKeys = new Set<kms.IKey>();
+  private readonly logGroup: logs.LogGroup;
+  private readonly keySecrets: string;
+  private readonly handlers: Handler[] = [];
+  private rotation: Handler | undefined;
+  private readonly buckets = new Set<string>();
+  private readonly encryptionKeys = new Set<kms.IKey>();
+  private readonly gracePeriods: Array<{ secretArn: string; gracePeriodSeconds: number }> = [];
+  private logRetention: { days: logs.RetentionDays; by: string } | undefined;
 
   private constructor(scope: Stack, id: string) {
     super(scope, id);
-    if (!fs.existsSync(path.join(HANDLER_ASSET_DIR, 'index.js'))) {
-      throw new Error(
-        `The pre-bundled BucketAccessKey handler is missing at ${HANDLER_ASSET_DIR}. ` +
-          'The published package ships it; in a checkout of the repository, run `npm run build` first.',
-      );
-    }
-
-    const logGroup = new logs.LogGroup(this, 'LogGroup', { retention: logs.RetentionDays.ONE_YEAR });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Creates and deletes Lightsail bucket access keys and writes them into their secrets',
-    });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
-    // GetBucketAccessKeys and GetBuckets have no resource type in IAM: they take "*".
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['lightsail:GetBucketAccessKeys', 'lightsail:GetBuckets'],
-        resources: ['*'],
-      }),
-    );
-    const keySecrets = Stack.of(this).formatArn({
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: DEFAULT_LOG_RETENTION });
+    // Any key of the stack may set the retention, after the log group exists.
+    (this.logGroup.node.defaultChild as logs.CfnLogGroup).retentionInDays = Lazy.any({
+      produce: () => {
+        const days = this.logRetention?.days ?? DEFAULT_LOG_RETENTION;
+        return days === logs.RetentionDays.INFINITE ? undefined : days;
+      },
+    }) as unknown as number;
+    this.keySecrets = Stack.of(this).formatArn({
       service: 'secretsmanager',
       resource: 'secret',
       resourceName: `${BucketAccessKeyProvider.secretNamePrefix(this)}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:ListSecretVersionIds',
-          // Only to read the record of keys of a secret scheduled for deletion outside CloudFormation, on Delete.
-          'secretsmanager:RestoreSecret',
-        ],
-        resources: [keySecrets],
-      }),
-    );
-    this.keyStatement = new iam.PolicyStatement({
-      actions: ['lightsail:CreateBucketAccessKey', 'lightsail:DeleteBucketAccessKey'],
-    });
-    this.role.addToPrincipalPolicy(this.keyStatement);
 
-    this.function = new lambda.Function(this, 'Handler', {
+    const handler = this.newHandler('', HANDLER_ASSET_DIR, {
       description: 'Lightsail bucket access keys for this stack (BucketAccessKey custom resources)',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      code: lambda.Code.fromAsset(HANDLER_ASSET_DIR),
-      handler: 'index.handler',
-      role: this.role,
-      logGroup,
-      memorySize: 256,
+      secretActions: [
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'secretsmanager:ListSecretVersionIds',
+        // Only to read the record of keys of a secret scheduled for deletion outside CloudFormation, on Delete.
+        'secretsmanager:RestoreSecret',
+      ],
       timeout: Duration.minutes(5),
     });
+    this.function = handler.function;
     // The role's policy is a dependency of the function, and every key's custom resource references the function,
     // so CloudFormation deletes the keys before it deletes the permissions their Delete needs.
 
     acknowledge(this, 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       'lightsail:GetBucketAccessKeys and lightsail:GetBuckets have no resource type in IAM and take only "*"; both only read.');
-    acknowledge(this, wildcardResourceRule(this, keySecrets),
+    acknowledge(this, wildcardResourceRule(this, this.keySecrets),
       "Scoped to this stack's BucketAccessKey secrets by name prefix: listing each secret would grow the policy with every key, past IAM's size limit for large stacks.");
     acknowledge(this, 'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy',
-      "The policy belongs to this function's role alone. Inline it may hold 10,240 characters, which one bucket ARN per bucket needs at scale; a managed policy holds 6,144.");
+      "Each policy belongs to one handler's role alone. Inline it may hold 10,240 characters, which one bucket ARN per bucket needs at scale; a managed policy holds 6,144.");
     acknowledge(this, 'NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency',
-      'Invoked only by CloudFormation, once per key event. Reserved concurrency would take from the account\'s unreserved pool and could throttle a deploy of many keys.');
+      "Invoked only by CloudFormation and Secrets Manager, once per key event. Reserved concurrency would take from the account's unreserved pool and could throttle a deploy of many keys.");
     acknowledge(this, 'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ',
-      'Every event is answered to CloudFormation, failures included; an invocation that fails is retried by Lambda and then fails the stack operation. A dead-letter queue would hold nothing to redrive.');
+      'Every custom resource event is answered to CloudFormation, failures included, and a failed rotation step is retried by Secrets Manager. A dead-letter queue would hold nothing to redrive.');
     acknowledge(this, 'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC',
-      'The function calls only the Lightsail and Secrets Manager APIs and reaches no resource in a VPC; in a VPC it would need NAT or interface endpoints.');
+      'The functions call only the Lightsail and Secrets Manager APIs and reach no resource in a VPC; in a VPC they would need NAT or interface endpoints.');
     acknowledge(this, 'NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted',
-      'The handler logs request types, ids, outcomes and timings: never a secret (tests search its logs for every secret generated). CloudWatch Logs encrypts log data at rest.');
+      'The handlers log request types, ids, outcomes and timings: never a secret (tests search their logs for every secret generated). CloudWatch Logs encrypts log data at rest.');
   }
 
-  /** Lets the handler create and delete keys of a bucket whose ARN is known (a CfnBucket in this app). */
+  /** Lets the handlers create and delete keys of a bucket whose ARN is known (a CfnBucket in this app). */
   public grantBucket(bucketArn: string): void {
-    if (this.grantedBuckets.has(bucketArn)) return;
-    this.grantedBuckets.add(bucketArn);
-    this.keyStatement.addResources(bucketArn);
+    if (this.buckets.has(bucketArn)) return;
+    this.buckets.add(bucketArn);
+    for (const handler of this.handlers) handler.keyStatement.addResources(bucketArn);
   }
 
   /** For a bucket known only by name: any bucket of this account and region (Lightsail ARNs hold an id, not the name). */
@@ -133,22 +117,129 @@ export class BucketAccessKeyProvider extends Construct {
       resourceName: '*',
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-    if (this.grantedBuckets.has(anyBucket)) return;
+    if (this.buckets.has(anyBucket)) return;
     this.grantBucket(anyBucket);
     acknowledge(this, wildcardResourceRule(this, anyBucket),
       'A bucket given by name only: Lightsail bucket ARNs hold an id, not the name, so no ARN can name it. Pass the CfnBucket as `bucket` to scope this to its ARN.');
   }
 
-  /** Lets the handler write and read secrets encrypted with a customer-managed KMS key, through Secrets Manager only. */
+  /** Lets the handlers write and read secrets encrypted with a customer-managed KMS key, through Secrets Manager only. */
   public grantEncryptionKey(key: kms.IKey): void {
-    if (this.grantedKeys.has(key)) return;
-    this.grantedKeys.add(key);
-    this.role.addToPrincipalPolicy(
+    if (this.encryptionKeys.has(key)) return;
+    this.encryptionKeys.add(key);
+    for (const handler of this.handlers) grantKeyUse(handler.role, key);
+  }
+
+  /** Sets the handlers' log retention; every key of the stack that sets it must agree. */
+  public useLogRetention(days: logs.RetentionDays, requester: string): void {
+    if (this.logRetention && this.logRetention.days !== days) {
+      throw new Error(
+        `BucketAccessKey ${requester}: logRetention ${days} differs from ${this.logRetention.days}, set by ` +
+          `${this.logRetention.by}. The keys of a stack share one handler and its log group: give them the same value.`,
+      );
+    }
+    this.logRetention = { days, by: requester };
+  }
+
+  /** The rotation handler, created with the first rotating key, and allowed to be invoked by Secrets Manager. */
+  public rotationFunction(): lambda.Function {
+    if (!this.rotation) {
+      this.rotation = this.newHandler('Rotation', ROTATION_ASSET_DIR, {
+        description: 'Rotates the Lightsail bucket access keys of this stack (BucketAccessKey secrets)',
+        secretActions: [
+          'secretsmanager:DescribeSecret',
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:ListSecretVersionIds',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+        timeout: Duration.minutes(2),
+      });
+      this.rotation.function.addPermission('InvokedBySecretsManager', {
+        principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
+        sourceAccount: Aws.ACCOUNT_ID,
+      });
+    }
+    return this.rotation.function;
+  }
+
+  /**
+   * Ends a rotated-out key's grace period within an hour of its end: one hourly schedule per stack asks the
+   * rotation handler to check every key that has a grace period.
+   */
+  public expireGracePeriod(secretArn: string, gracePeriod: Duration): void {
+    if (this.gracePeriods.length === 0) {
+      new events.Rule(this, 'GracePeriodSchedule', {
+        description: 'Ends the grace period of rotated-out Lightsail bucket access keys',
+        schedule: events.Schedule.rate(Duration.hours(1)),
+        targets: [
+          new targets.LambdaFunction(this.rotationFunction(), {
+            event: events.RuleTargetInput.fromObject({
+              expireGracePeriods: Lazy.any({ produce: () => this.gracePeriods }),
+            }),
+          }),
+        ],
+      });
+    }
+    this.gracePeriods.push({ secretArn, gracePeriodSeconds: gracePeriod.toSeconds() });
+  }
+
+  private newHandler(
+    prefix: string,
+    assetDir: string,
+    options: { description: string; secretActions: string[]; timeout: Duration },
+  ): Handler {
+    if (!fs.existsSync(path.join(assetDir, 'index.js'))) {
+      throw new Error(
+        `The pre-bundled handler is missing at ${assetDir}. The published package ships it; in a checkout of the ` +
+          'repository, run `npm run bundle` first.',
+      );
+    }
+    const role = new iam.Role(this, `${prefix}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: options.description,
+    });
+    role.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [key.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
       }),
     );
+    // GetBucketAccessKeys and GetBuckets have no resource type in IAM: they take "*".
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['lightsail:GetBucketAccessKeys', 'lightsail:GetBuckets'], resources: ['*'] }),
+    );
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: options.secretActions, resources: [this.keySecrets] }));
+    const keyStatement = new iam.PolicyStatement({
+      actions: ['lightsail:CreateBucketAccessKey', 'lightsail:DeleteBucketAccessKey'],
+      resources: [...this.buckets],
+    });
+    role.addToPrincipalPolicy(keyStatement);
+    for (const key of this.encryptionKeys) grantKeyUse(role, key);
+
+    const fn = new lambda.Function(this, `${prefix}Handler`, {
+      description: options.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      code: lambda.Code.fromAsset(assetDir),
+      handler: 'index.handler',
+      role,
+      logGroup: this.logGroup,
+      memorySize: 256,
+      timeout: options.timeout,
+    });
+    const handler = { function: fn, role, keyStatement };
+    this.handlers.push(handler);
+    return handler;
   }
+}
+
+function grantKeyUse(role: iam.Role, key: kms.IKey): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+    }),
+  );
 }

@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 
 const handlers = {
   'bucket-access-key-handler': 'lambda/bucket-access-key/index.ts',
+  'rotation-handler': 'lambda/rotation/index.ts',
 };
 
 rmSync('assets', { recursive: true, force: true });

@@ -12,6 +12,7 @@ import {
   LightsailClient,
 } from '@aws-sdk/client-lightsail';
 import {
+  DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
@@ -71,6 +72,7 @@ export interface SecretVersion {
   readonly versionId: string;
   readonly stages: readonly string[];
   readonly secretString?: string;
+  readonly createdAt?: Date;
 }
 
 /** Not found, whether typed (NotFoundException, ResourceNotFoundException) or only said ("DoesNotExist"). */
@@ -163,18 +165,31 @@ export async function readSecretVersion(secretId: string, versionId: string): Pr
   }
 }
 
+/** Which staging labels each version of a secret has. */
+export async function versionStages(secretId: string): Promise<Record<string, string[]>> {
+  const out = await secretsManager().send(new DescribeSecretCommand({ SecretId: secretId }));
+  return out.VersionIdsToStages ?? {};
+}
+
 /** Every version of a secret, deprecated ones included, with their values. */
 export async function readAllSecretVersions(secretId: string): Promise<SecretVersion[]> {
-  const ids: string[] = [];
+  const listed: Array<{ id: string; stages: string[]; createdAt?: Date }> = [];
   let nextToken: string | undefined;
   do {
     const page = await secretsManager().send(
       new ListSecretVersionIdsCommand({ SecretId: secretId, IncludeDeprecated: true, NextToken: nextToken }),
     );
-    for (const v of page.Versions ?? []) if (v.VersionId) ids.push(v.VersionId);
+    for (const v of page.Versions ?? []) {
+      if (v.VersionId) listed.push({ id: v.VersionId, stages: v.VersionStages ?? [], createdAt: v.CreatedDate });
+    }
     nextToken = page.NextToken;
   } while (nextToken);
-  const versions = await Promise.all(ids.map((id) => readSecretVersion(secretId, id)));
+  const versions = await Promise.all(
+    listed.map(async ({ id, stages, createdAt }): Promise<SecretVersion | undefined> => {
+      const version = await readSecretVersion(secretId, id);
+      return version && { ...version, stages, createdAt };
+    }),
+  );
   return versions.filter((v): v is SecretVersion => v !== undefined);
 }
 

@@ -355,7 +355,7 @@ describe('validation', () => {
     new BucketAccessKey(stack, 'Two', { bucket });
     new BucketAccessKey(stack, 'Three', { bucketName: 'media-assets' });
     expect(() => app.synth()).toThrow(
-      /Bucket "media-assets" has 3 BucketAccessKeys in this app \(TestStack\/One, TestStack\/Two, TestStack\/Three\), but Lightsail allows at most 2 access keys per bucket/,
+      /Bucket "media-assets" needs 3 key slots \(TestStack\/One: 1, TestStack\/Two: 1, TestStack\/Three: 1\), but Lightsail allows at most 2 access keys per bucket/,
     );
   });
 
@@ -371,6 +371,6 @@ describe('validation', () => {
       return app;
     };
     expect(() => appWith(['Two']).synth()).not.toThrow();
-    expect(() => appWith(['Two', 'Three']).synth()).toThrow(/First\/One, Second\/Two, Second\/Three/);
+    expect(() => appWith(['Two', 'Three']).synth()).toThrow(/First\/One: 1, Second\/Two: 1, Second\/Three: 1/);
   });
 });

@@ -1,0 +1,53 @@
+/**
+ * The rotation handler of BucketAccessKey secrets. Secrets Manager invokes it with one step of a rotation; an
+ * EventBridge schedule invokes it to end grace periods. One structured log line per event, never a secret.
+ */
+import { describeError, logLine } from '../shared/log';
+import { type RotationStep, type StepResult, expireGracePeriod, runStep } from './steps';
+
+/** What Secrets Manager sends for each step of a rotation. */
+export interface RotationEvent {
+  readonly SecretId: string;
+  readonly ClientRequestToken: string;
+  readonly Step: RotationStep;
+}
+
+/** What the grace period schedule sends. */
+export interface GracePeriodEvent {
+  readonly expireGracePeriods: ReadonlyArray<{ readonly secretArn: string; readonly gracePeriodSeconds: number }>;
+}
+
+const STEPS: readonly string[] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
+
+export async function handler(event: RotationEvent | GracePeriodEvent): Promise<void> {
+  const region = process.env.AWS_REGION ?? '';
+  if ('expireGracePeriods' in event) {
+    // Each secret on its own: one failing does not keep the others' grace periods from ending.
+    const results = await Promise.allSettled(
+      event.expireGracePeriods.map((g) => logged({ secretArn: g.secretArn, step: 'expireGracePeriod' }, () =>
+        expireGracePeriod(g.secretArn, g.gracePeriodSeconds),
+      )),
+    );
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    if (failed) throw new Error(`${failed} of ${results.length} grace periods could not be checked; see the log.`);
+    return;
+  }
+  if (!STEPS.includes(event.Step)) throw new Error(`Unknown rotation step "${String(event.Step)}".`);
+  await logged({ secretArn: event.SecretId, step: event.Step, token: event.ClientRequestToken }, () =>
+    runStep(event.Step, event.SecretId, event.ClientRequestToken, region),
+  );
+}
+
+async function logged(fields: Record<string, string>, work: () => Promise<StepResult>): Promise<StepResult> {
+  const started = Date.now();
+  try {
+    const result = await work();
+    logLine('INFO', { ...fields, ...result, durationMs: Date.now() - started });
+    return result;
+  } catch (error) {
+    const reason = describeError(error);
+    logLine('ERROR', { ...fields, outcome: 'failed', error: reason, durationMs: Date.now() - started });
+    // The Lambda runtime logs what escapes the handler as is: only the redacted text escapes.
+    throw new Error(reason);
+  }
+}

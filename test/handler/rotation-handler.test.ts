@@ -1,0 +1,241 @@
+/**
+ * The rotation handler's steps with aws-sdk-client-mock: each step's decision, idempotence, and no secret in what
+ * it logs or throws.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  CreateBucketAccessKeyCommand,
+  DeleteBucketAccessKeyCommand,
+  GetBucketAccessKeysCommand,
+  LightsailClient,
+} from '@aws-sdk/client-lightsail';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { handler } from '../../lambda/rotation';
+import { ConsoleCapture, expectNoSecretIn } from '../support/capture';
+import { SECRET_ARN_V0 as SECRET } from './events';
+
+const lightsail = mockClient(LightsailClient);
+const secrets = mockClient(SecretsManagerClient);
+const TOKEN = '7c1d0b5e-1111-4222-8333-944455556666';
+let output: ConsoleCapture;
+let generated: string[];
+
+function newKey() {
+  const key = { accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64') };
+  generated.push(key.secretAccessKey);
+  return key;
+}
+const record = (key: { accessKeyId: string; secretAccessKey: string }) =>
+  JSON.stringify({ ...key, bucketName: 'media-assets', region: 'eu-west-1', endpoint: 'https://media/' });
+
+/** The secret's versions: id -> [stages, value]. */
+function givenVersions(versions: Record<string, [string[], string, Date?]>) {
+  secrets.on(GetSecretValueCommand).rejects(Object.assign(new Error('no such version'), { name: 'ResourceNotFoundException' }));
+  secrets.on(DescribeSecretCommand).resolves({
+    VersionIdsToStages: Object.fromEntries(Object.entries(versions).map(([id, [stages]]) => [id, stages])),
+  });
+  secrets.on(ListSecretVersionIdsCommand).resolves({
+    Versions: Object.entries(versions).map(([id, [stages, , created]]) => ({ VersionId: id, VersionStages: stages, CreatedDate: created })),
+  });
+  for (const [id, [stages, value]] of Object.entries(versions)) {
+    secrets.on(GetSecretValueCommand, { SecretId: SECRET, VersionId: id }).resolves({ VersionId: id, SecretString: value });
+    for (const stage of stages) {
+      secrets.on(GetSecretValueCommand, { SecretId: SECRET, VersionStage: stage }).resolves({ VersionId: id, SecretString: value });
+    }
+  }
+}
+
+function givenBucketKeys(...keys: Array<{ accessKeyId: string; status?: string }>) {
+  lightsail.on(GetBucketAccessKeysCommand).resolves({ accessKeys: keys.map((k) => ({ status: 'Active', ...k })) });
+}
+
+const step = (Step: string) => handler({ SecretId: SECRET, ClientRequestToken: TOKEN, Step } as any);
+
+beforeAll(() => (process.env.AWS_REGION = 'eu-west-1'));
+beforeEach(() => {
+  lightsail.reset();
+  secrets.reset();
+  generated = [];
+  output = new ConsoleCapture().start();
+  lightsail.on(CreateBucketAccessKeyCommand).callsFake(() => ({ accessKey: { ...newKey(), status: 'Active' } }));
+});
+afterEach(() => {
+  output.stop();
+  if (generated.length) expectNoSecretIn(output.lines, generated);
+});
+
+describe('createSecret', () => {
+  test('deletes the previous key, then creates the pending key with the rotation token', async () => {
+    const current = newKey();
+    const previous = newKey();
+    givenVersions({ v1: [['AWSCURRENT'], record(current)], v0: [['AWSPREVIOUS'], record(previous)] });
+    givenBucketKeys(current, previous);
+    lightsail.on(DeleteBucketAccessKeyCommand).callsFake(() => givenBucketKeys(current));
+
+    await step('createSecret');
+
+    expect(lightsail).toHaveReceivedCommandWith(DeleteBucketAccessKeyCommand, { accessKeyId: previous.accessKeyId });
+    const [put] = secrets.commandCalls(PutSecretValueCommand);
+    expect(put.args[0].input).toMatchObject({ SecretId: SECRET, ClientRequestToken: TOKEN, VersionStages: ['AWSPENDING'] });
+    expect(JSON.parse(put.args[0].input.SecretString!)).toMatchObject({ bucketName: 'media-assets', endpoint: 'https://media/' });
+    expect(output.json().at(-1)).toMatchObject({ step: 'createSecret', outcome: 'created', deletedKeyIds: [previous.accessKeyId] });
+  });
+
+  test('does nothing when the pending version of this token exists', async () => {
+    givenVersions({ v1: [['AWSCURRENT'], record(newKey())], [TOKEN]: [['AWSPENDING'], record(newKey())] });
+
+    await step('createSecret');
+
+    expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+    expect(lightsail).not.toHaveReceivedCommand(DeleteBucketAccessKeyCommand);
+    expect(output.json().at(-1)).toMatchObject({ outcome: 'pending-exists' });
+  });
+
+  test('does nothing when this token is already current', async () => {
+    givenVersions({ [TOKEN]: [['AWSCURRENT'], record(newKey())] });
+    await step('createSecret');
+    expect(lightsail.calls()).toHaveLength(0);
+    expect(output.json().at(-1)).toMatchObject({ outcome: 'already-current' });
+  });
+
+  test('a secret without a key yet cannot rotate', async () => {
+    givenVersions({ v0: [['AWSCURRENT'], '{"status":"awaiting-access-key","placeholder":"x"}'] });
+    await expect(step('createSecret')).rejects.toThrow(`Secret ${SECRET} holds no access key yet`);
+  });
+
+  test('a bucket whose other slot holds another key: the error says the rotating key needs the bucket to itself', async () => {
+    const current = newKey();
+    givenVersions({ v1: [['AWSCURRENT'], record(current)] });
+    givenBucketKeys(current, { accessKeyId: 'AKIASOMEONEELSE' });
+
+    await expect(step('createSecret')).rejects.toThrow('A rotating BucketAccessKey needs its bucket to itself.');
+    expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+  });
+
+  test('a delivery that loses the write to a duplicate deletes its key and succeeds', async () => {
+    const current = newKey();
+    const winner = newKey();
+    givenVersions({ v1: [['AWSCURRENT'], record(current)] });
+    givenBucketKeys(current);
+    secrets
+      .on(GetSecretValueCommand, { SecretId: SECRET, VersionId: TOKEN })
+      .rejectsOnce(Object.assign(new Error('no such version'), { name: 'ResourceNotFoundException' }))
+      .resolves({ VersionId: TOKEN, SecretString: record(winner) });
+    secrets.on(PutSecretValueCommand).rejects(new ResourceExistsException({ message: 'exists', $metadata: { httpStatusCode: 400 } }));
+
+    await step('createSecret');
+
+    const own = lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId);
+    expect(own).toHaveLength(1);
+    expect(own[0]).not.toBe(winner.accessKeyId);
+    expect(output.json().at(-1)).toMatchObject({ outcome: 'pending-exists', accessKeyId: winner.accessKeyId });
+  });
+
+  test('what escapes the handler is redacted and logged', async () => {
+    const current = newKey();
+    givenVersions({ v1: [['AWSCURRENT'], record(current)] });
+    givenBucketKeys(current);
+    secrets.on(PutSecretValueCommand).callsFake((input) => {
+      throw new Error(`rejected ${input.SecretString}`);
+    });
+
+    const error = await step('createSecret').catch((e: Error) => e);
+
+    expect(String(error)).toContain('[REDACTED]');
+    expectNoSecretIn([String(error), (error as Error).stack ?? ''], generated);
+    expect(output.json().at(-1)).toMatchObject({ level: 'ERROR', outcome: 'failed' });
+  });
+});
+
+describe('setSecret, testSecret, finishSecret', () => {
+  test('setSecret has nothing to set', async () => {
+    givenVersions({ v1: [['AWSCURRENT'], record(newKey())], [TOKEN]: [['AWSPENDING'], record(newKey())] });
+    await step('setSecret');
+    expect(lightsail.calls()).toHaveLength(0);
+    expect(secrets).not.toHaveReceivedCommand(PutSecretValueCommand);
+  });
+
+  test('testSecret passes when Lightsail lists the pending key as Active', async () => {
+    const pending = newKey();
+    givenVersions({ v1: [['AWSCURRENT'], record(newKey())], [TOKEN]: [['AWSPENDING'], record(pending)] });
+    givenBucketKeys(pending);
+    await step('testSecret');
+    expect(output.json().at(-1)).toMatchObject({ outcome: 'tested', accessKeyId: pending.accessKeyId });
+  });
+
+  test.each([
+    ['missing', [] as Array<{ accessKeyId: string; status?: string }>, 'is missing on bucket'],
+    ['Inactive', [{ status: 'Inactive' }], 'is Inactive on bucket'],
+  ])('testSecret fails when the pending key is %s', async (_, listed, message) => {
+    const pending = newKey();
+    givenVersions({ v1: [['AWSCURRENT'], record(newKey())], [TOKEN]: [['AWSPENDING'], record(pending)] });
+    givenBucketKeys(...listed.map((k) => ({ accessKeyId: pending.accessKeyId, ...k })));
+    await expect(step('testSecret')).rejects.toThrow(message);
+  });
+
+  test('testSecret without a pending key fails', async () => {
+    givenVersions({ v1: [['AWSCURRENT'], record(newKey())], [TOKEN]: [['AWSPENDING'], '{}'] });
+    await expect(step('testSecret')).rejects.toThrow('has no pending key for rotation');
+  });
+
+  test('finishSecret moves AWSCURRENT to the pending version', async () => {
+    givenVersions({ v1: [['AWSCURRENT'], record(newKey())], [TOKEN]: [['AWSPENDING'], record(newKey())] });
+    await step('finishSecret');
+    expect(secrets).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
+      SecretId: SECRET,
+      VersionStage: 'AWSCURRENT',
+      MoveToVersionId: TOKEN,
+      RemoveFromVersionId: 'v1',
+    });
+  });
+
+  test('an unknown step is an error', async () => {
+    await expect(step('dance')).rejects.toThrow('Unknown rotation step "dance".');
+  });
+});
+
+describe('grace periods', () => {
+  const sweep = () => handler({ expireGracePeriods: [{ secretArn: SECRET, gracePeriodSeconds: 3600 }] });
+
+  test('once the current key is older than the grace period, the previous key goes; a pending one stays', async () => {
+    const previous = newKey();
+    const pending = newKey();
+    givenVersions({
+      v1: [['AWSCURRENT'], record(newKey()), new Date(Date.now() - 2 * 3600_000)],
+      v0: [['AWSPREVIOUS'], record(previous)],
+      [TOKEN]: [['AWSPENDING'], record(pending)],
+    });
+
+    await sweep();
+
+    expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId)).toEqual([
+      previous.accessKeyId,
+    ]);
+    expect(output.json().at(-1)).toMatchObject({ step: 'expireGracePeriod', outcome: 'grace-period-ended' });
+  });
+
+  test('within the grace period nothing is deleted', async () => {
+    givenVersions({ v1: [['AWSCURRENT'], record(newKey()), new Date()], v0: [['AWSPREVIOUS'], record(newKey())] });
+    await sweep();
+    expect(lightsail).not.toHaveReceivedCommand(DeleteBucketAccessKeyCommand);
+    expect(output.json().at(-1)).toMatchObject({ outcome: 'in-grace-period' });
+  });
+
+  test('one secret failing does not stop the others, and fails the invocation', async () => {
+    secrets.on(ListSecretVersionIdsCommand).rejects(new Error('throttled for good'));
+    await expect(
+      handler({ expireGracePeriods: [{ secretArn: SECRET, gracePeriodSeconds: 1 }, { secretArn: `${SECRET}x`, gracePeriodSeconds: 1 }] }),
+    ).rejects.toThrow('2 of 2 grace periods could not be checked');
+    expect(output.json().filter((l) => l.outcome === 'failed')).toHaveLength(2);
+  });
+});
