@@ -3,7 +3,7 @@
  * secret. The README's usage example is the region between the "usage" markers (a test keeps them equal).
  */
 // usage:start
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lightsail from 'aws-cdk-lib/aws-lightsail';
@@ -20,11 +20,15 @@ export class MediaStack extends Stack {
     });
 
     // The key's secret access key goes straight into Secrets Manager, encrypted with a key of your own; the
-    // template never holds it.
+    // template never holds it. Every 30 days a new key replaces it; the previous one keeps working for a day.
     const encryptionKey = new kms.Key(this, 'SecretsKey', { enableKeyRotation: true });
-    const key = new BucketAccessKey(this, 'MediaKey', { bucket, encryptionKey });
+    const key = new BucketAccessKey(this, 'MediaKey', {
+      bucket,
+      encryptionKey,
+      rotation: { automaticallyAfter: Duration.days(30), gracePeriod: Duration.days(1) },
+    });
 
-    // A consumer: reads the key from the secret at run time.
+    // A consumer: reads the key from the secret when it runs (rotation changes it).
     const reader = new lambda.Function(this, 'Uploader', {
       runtime: lambda.Runtime.NODEJS_24_X,
       handler: 'index.handler',

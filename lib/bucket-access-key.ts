@@ -241,7 +241,7 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     this.secretAccessKey = SecretValue.secretsManager(this.secret.secretArn, { jsonField: 'secretAccessKey' });
 
     this.slots = props.rotation ? 2 : 1;
-    if (props.rotation) this.rotate(provider, props.rotation);
+    if (props.rotation) this.rotate(provider, props.rotation, keySecret, resource);
     else {
       const reason = 'Rotation is off for this key (its `rotation` prop): it is replaced by bumping `serial`.';
       acknowledge(this, 'AwsSolutions::AwsSolutions-SMG4', reason);
@@ -254,16 +254,22 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     return this.secret.grantRead(grantee);
   }
 
-  /** Attaches Secrets Manager rotation to the secret, through the custom resource so that it follows the key's creation. */
-  private rotate(provider: BucketAccessKeyProvider, rotation: BucketAccessKeyRotation): void {
+  /** Attaches Secrets Manager rotation to the secret, once the custom resource has written the key into it. */
+  private rotate(
+    provider: BucketAccessKeyProvider,
+    rotation: BucketAccessKeyRotation,
+    keySecret: secretsmanager.Secret,
+    resource: CustomResource,
+  ): void {
     const scheduleExpression = this.scheduleExpressionOf(rotation);
     const schedule = new secretsmanager.CfnRotationSchedule(this, 'RotationSchedule', {
-      secretId: this.secret.secretArn,
+      secretId: keySecret.secretArn,
       rotationLambdaArn: provider.rotationFunction().functionArn,
       rotationRules: { scheduleExpression },
       rotateImmediatelyOnUpdate: rotation.rotateImmediatelyOnUpdate ?? false,
     });
-    schedule.node.addDependency(provider.rotationFunction());
+    // Rotation needs a key to rotate, and the permission that lets Secrets Manager invoke the handler.
+    schedule.node.addDependency(resource, provider.rotationFunction());
     if (rotation.gracePeriod) {
       const grace = rotation.gracePeriod;
       if (!grace.isUnresolved() && grace.toSeconds() < 3600) this.fail('rotation.gracePeriod must be at least one hour.');

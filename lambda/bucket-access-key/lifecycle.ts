@@ -19,13 +19,14 @@ import {
   parseKeySecret,
   replacementToken,
 } from '../shared/key-secret';
-import { KeyError, createAndRecord, readRecords } from '../shared/key-creation';
+import { KeyError, createAndRecord, newKeys, readRecords, sleep } from '../shared/key-creation';
 import { describeError } from '../shared/log';
 
 export type Outcome =
   | 'created'
   | 'adopted'
   | 'replaced-missing-key'
+  | 'restored'
   | 'deleted'
   | 'retained'
   | 'not-a-key-secret'
@@ -102,10 +103,34 @@ export async function reconcile(props: KeyResourceProperties, region: string): P
   } catch (error) {
     // Another delivery of this request (Lambda may deliver one more than once, at the same time) may have won the
     // race for the slot or the write: then its key is this lineage's key, and this delivery answers with it too.
-    const winner = await aws.readSecretStage(props.SecretArn, 'AWSCURRENT').catch(() => undefined);
-    const record = winner?.versionId === token ? parseKeySecret(winner.secretString) : undefined;
+    const record = await awaitWinner(props, token, bucketKeys);
     if (record) return result(props, 'adopted', record.accessKeyId, ['Adopted the key another delivery recorded.']);
     throw error;
+  }
+}
+
+/** How long a delivery that lost the race for a slot waits for the winner to record its key. */
+const WINNER_WAIT_MS = 3_000;
+const WINNER_POLL_MS = 200;
+
+/**
+ * The key the winning delivery recorded with this token: at once if it is there; otherwise, while a key that
+ * appeared on the bucket during this delivery is still unrecorded (the winner between creating and writing), a
+ * few seconds more. Answering FAILED first would make CloudFormation roll back a deploy that succeeded.
+ */
+async function awaitWinner(
+  props: KeyResourceProperties,
+  token: string,
+  keysBefore: readonly aws.BucketKeyInfo[],
+): Promise<KeySecretValue | undefined> {
+  const deadline = Date.now() + WINNER_WAIT_MS;
+  for (;;) {
+    const version = await aws.readSecretStage(props.SecretArn, 'AWSCURRENT').catch(() => undefined);
+    if (version?.versionId === token) return parseKeySecret(version.secretString);
+    if (Date.now() >= deadline) return undefined;
+    const appeared = newKeys(keysBefore, await aws.listBucketKeys(props.BucketName).catch(() => []));
+    if (appeared.length === 0) return undefined;
+    await sleep(WINNER_POLL_MS);
   }
 }
 
@@ -142,14 +167,12 @@ export async function update(
   previous: KeyResourceProperties,
   region: string,
 ): Promise<LifecycleResult> {
-  const abandonedAttempt =
-    physicalResourceId === props.SecretArn &&
-    previous.SecretArn !== props.SecretArn &&
-    isKeySecretArn(previous.SecretArn);
-  if (!abandonedAttempt) return reconcile(props, region);
+  const movesLineage = previous.SecretArn !== props.SecretArn && isKeySecretArn(previous.SecretArn);
+  if (movesLineage && physicalResourceId === previous.SecretArn) return replaceLineage(props, previous, region);
+  if (!movesLineage || physicalResourceId !== props.SecretArn) return reconcile(props, region);
   // The abandoned lineage goes first: its key may hold the slot the restored lineage needs, if its key is gone.
   const abandoned = await remove(previous.SecretArn, previous);
-  const reconciled = await reconcile(props, region);
+  const reconciled = await reconcile(props, region).catch((error) => restoreAsItWas(props, error));
   return {
     ...reconciled,
     deletedKeyIds: abandoned.deletedKeyIds,
@@ -159,6 +182,49 @@ export async function update(
       ...(abandoned.notes ?? []),
     ],
   };
+}
+
+/**
+ * A rollback restores the lineage as it was. If its recorded key was deleted outside CloudFormation and no slot is
+ * free to replace it, failing would leave the stack stuck in UPDATE_ROLLBACK_FAILED; the lineage is restored with
+ * the key it recorded, as before the failed update, and the log says why it could not be replaced.
+ */
+async function restoreAsItWas(props: KeyResourceProperties, error: unknown): Promise<LifecycleResult> {
+  const recorded = parseKeySecret((await aws.readSecretStage(props.SecretArn, 'AWSCURRENT'))?.secretString);
+  if (!recorded || !(error instanceof KeyError)) throw error;
+  return result(props, 'restored', recorded.accessKeyId, [
+    `Restored the lineage with its recorded key ${recorded.accessKeyId}, which could not be replaced: ${error.message}`,
+  ]);
+}
+
+/**
+ * A forward move to a new lineage (a changed bucket or serial) needs a free slot for the new key. A rotated lineage
+ * holds its previous key for a grace period: that key is rotated out already, so the move ends its grace early
+ * rather than fail. The lineage's current key is never touched, so a rollback finds it intact.
+ */
+async function replaceLineage(
+  props: KeyResourceProperties,
+  previous: KeyResourceProperties,
+  region: string,
+): Promise<LifecycleResult> {
+  const notes: string[] = [];
+  if (previous.BucketName === props.BucketName) {
+    const keys = await aws.listBucketKeys(props.BucketName).catch(() => []);
+    if (keys.length >= MAX_KEYS_PER_BUCKET) {
+      const current = parseKeySecret((await aws.readSecretStage(previous.SecretArn, 'AWSCURRENT'))?.secretString);
+      const graceKeys = (await readRecords(previous.SecretArn)).filter(
+        (r) => r.accessKeyId !== current?.accessKeyId && keys.some((k) => k.accessKeyId === r.accessKeyId),
+      );
+      for (const r of graceKeys) await aws.deleteKey(r.bucketName, r.accessKeyId);
+      if (graceKeys.length) {
+        notes.push(`Ended the grace period of rotated-out key ${graceKeys.map((r) => r.accessKeyId).join(', ')} to free a slot.`);
+      }
+    }
+  }
+  // A new lineage's secret holds the placeholder; one that records a key already is a lineage CloudFormation moves
+  // back to in a rollback (carrying the newer physical id): restore it as it was rather than get stuck.
+  const reconciled = await reconcile(props, region).catch((error) => restoreAsItWas(props, error));
+  return notes.length ? { ...reconciled, notes: [...notes, ...(reconciled.notes ?? [])] } : reconciled;
 }
 
 /**

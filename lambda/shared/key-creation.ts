@@ -95,7 +95,7 @@ async function explainCreateFailure(
   return new KeyError(`Could not create an access key for bucket "${bucketName}": ${describeError(error)}`);
 }
 
-function newKeys(before: readonly aws.BucketKeyInfo[], now: readonly aws.BucketKeyInfo[]): aws.BucketKeyInfo[] {
+export function newKeys(before: readonly aws.BucketKeyInfo[], now: readonly aws.BucketKeyInfo[]): aws.BucketKeyInfo[] {
   const known = new Set(before.map((k) => k.accessKeyId));
   return now.filter((k) => !known.has(k.accessKeyId));
 }

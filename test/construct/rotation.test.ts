@@ -16,15 +16,19 @@ const resourceIdOf = (stack: Stack, key: BucketAccessKey) =>
   stack.getLogicalId(key.node.findChild('Resource').node.defaultChild as any);
 
 describe('scheduled rotation', () => {
-  test('a rotation schedule on the secret the custom resource wrote, with the stack rotation handler', () => {
+  test('a rotation schedule on the key secret, after the custom resource wrote it, with the stack rotation handler', () => {
     const { stack, key } = stackWithKey({ automaticallyAfter: Duration.days(30) });
     const template = Template.fromStack(stack);
     const rotationFn = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) =>
       id.includes('RotationHandler'),
     )!;
 
+    const secretId = Object.keys(template.findResources('AWS::SecretsManager::Secret'))[0];
+    template.hasResource('AWS::SecretsManager::RotationSchedule', {
+      DependsOn: Match.arrayWith([resourceIdOf(stack, key)]),
+    });
     template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
-      SecretId: { 'Fn::GetAtt': [resourceIdOf(stack, key), 'SecretArn'] },
+      SecretId: { Ref: secretId },
       RotationLambdaARN: { 'Fn::GetAtt': [rotationFn[0], 'Arn'] },
       RotationRules: { ScheduleExpression: 'rate(30 days)' },
       RotateImmediatelyOnUpdate: false,

@@ -62,6 +62,11 @@ export class FakeSecretsManager {
   }
 
   /** A copy of the full state, versions and stages included, for invariant checks. */
+  /** Moves every version's creation date back, as if that much time had passed (grace periods are measured from it). */
+  backdate(arnOrName: string, ms: number): void {
+    for (const version of this.find(arnOrName)?.versions ?? []) version.createdDate = new Date(version.createdDate.getTime() - ms);
+  }
+
   get(arnOrName: string): SecretState | undefined {
     const secret = this.find(arnOrName);
     return secret && copySecret(secret);

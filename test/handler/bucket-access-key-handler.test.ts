@@ -480,12 +480,35 @@ describe('Update', () => {
     givenSecretHolds(record(old));
     givenSecretHolds(PLACEHOLDER, SECRET_ARN_V1);
     givenBucketKeys(old.accessKeyId, 'AKIAOTHERLINEAGE');
+    secrets.on(ListSecretVersionIdsCommand, { SecretId: SECRET_ARN_V0 }).resolves({ Versions: [{ VersionId: 'c' }] });
+    secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: 'c' }).resolves({ SecretString: record(old) });
 
     await handler(updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()));
 
     expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
     expect(endpoint.last()).toMatchObject({ Status: 'FAILED', PhysicalResourceId: SECRET_ARN_V0 });
     expect(endpoint.last().Reason).toContain('replacing a key (a changed bucket or serial) needs a free slot');
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('a replacement of a rotated key ends its previous key\'s grace period to free the slot; the current key stays', async () => {
+    const current = newKey();
+    const rotatedOut = newKey();
+    givenSecretHolds(record(current));
+    givenSecretHolds(PLACEHOLDER, SECRET_ARN_V1);
+    secrets.on(ListSecretVersionIdsCommand, { SecretId: SECRET_ARN_V0 }).resolves({ Versions: [{ VersionId: 'c' }, { VersionId: 'p' }] });
+    secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: 'c' }).resolves({ SecretString: record(current) });
+    secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: 'p' }).resolves({ SecretString: record(rotatedOut) });
+    givenBucketKeys(current.accessKeyId, rotatedOut.accessKeyId);
+    lightsail.on(DeleteBucketAccessKeyCommand).callsFake(() => givenBucketKeys(current.accessKeyId));
+
+    await handler(updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()));
+
+    expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId)).toEqual([
+      rotatedOut.accessKeyId,
+    ]);
+    expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V1 });
+    expect(String(output.json().at(-1)!.notes)).toContain(`Ended the grace period of rotated-out key ${rotatedOut.accessKeyId}`);
     expectNoSecretIn(everythingSent(), generated);
   });
 
@@ -562,6 +585,32 @@ describe('Update rolling back from a lineage CloudFormation recorded as failed',
     expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0 });
     expect(output.json().at(-1)).toMatchObject({ outcome: 'replaced-missing-key' });
     expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('restores the lineage as it was when its key is gone and no slot is free, rather than get stuck', async () => {
+    const gone = newKey();
+    givenLineage(SECRET_ARN_V0, gone);
+    givenLineage(SECRET_ARN_V1, newKey());
+    givenBucketKeys('AKIARETAINEDONE', 'AKIARETAINEDTWO');
+
+    await handler(updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })));
+
+    expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0, Data: { AccessKeyId: gone.accessKeyId } });
+    const log = output.json().at(-1)!;
+    expect(log.outcome).toBe('restored');
+    expect(String(log.notes)).toContain(`Restored the lineage with its recorded key ${gone.accessKeyId}, which could not be replaced`);
+    expectNoSecretIn(everythingSent(), generated);
+  });
+
+  test('a rollback carrying the newer physical id back to a lineage whose key is gone restores it too', async () => {
+    const gone = newKey();
+    givenLineage(SECRET_ARN_V0, gone);
+    givenBucketKeys('AKIARETAINEDONE', 'AKIARETAINEDTWO');
+
+    await handler(updateEvent(endpoint.url(), SECRET_ARN_V1, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })));
+
+    expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0 });
+    expect(output.json().at(-1)).toMatchObject({ outcome: 'restored' });
   });
 
   test('keeps them when that lineage is retained', async () => {

@@ -56,7 +56,7 @@ function givenVersions(versions: Record<string, [string[], string, Date?]>) {
 }
 
 function givenBucketKeys(...keys: Array<{ accessKeyId: string; status?: string }>) {
-  lightsail.on(GetBucketAccessKeysCommand).resolves({ accessKeys: keys.map((k) => ({ status: 'Active', ...k })) });
+  lightsail.on(GetBucketAccessKeysCommand).resolves({ accessKeys: keys.map((k) => ({ status: "Active", ...k })) as any });
 }
 
 const step = (Step: string) => handler({ SecretId: SECRET, ClientRequestToken: TOKEN, Step } as any);

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import { BucketAccessKey } from '../../lib';
 import { TRIPWIRE_TYPE } from './cloudformation';
@@ -22,6 +22,8 @@ export interface KeySpec {
   readonly bucket: string;
   readonly serial?: number;
   readonly retain?: boolean;
+  /** Scheduled rotation (the key must be alone on its bucket). */
+  readonly rotation?: { readonly days: number; readonly graceHours?: number };
 }
 
 export interface AppSpec {
@@ -59,6 +61,10 @@ export function synthesize(spec: AppSpec): SynthesizedApp {
       ...(bucket ? { bucket } : { bucketName: k.bucket }),
       serial: k.serial,
       removalPolicy: k.retain ? RemovalPolicy.RETAIN : undefined,
+      rotation: k.rotation && {
+        automaticallyAfter: Duration.days(k.rotation.days),
+        gracePeriod: k.rotation.graceHours ? Duration.hours(k.rotation.graceHours) : undefined,
+      },
     });
   });
   const tripwire = new CfnResource(stack, 'Tripwire', {

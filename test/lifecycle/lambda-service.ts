@@ -77,6 +77,12 @@ export class LambdaService {
     return { attempts: reports.reduce((n, r) => n + r.attempts, 0), failures: reports.flatMap((r) => r.failures) };
   }
 
+  /** A synchronous invocation (how Secrets Manager calls a rotation function): one run, its error if any. */
+  public async invokeSync(functionArn: string, event: unknown): Promise<string | undefined> {
+    const outcome = await this.runOnce(functionArn, event);
+    return outcome.ok ? undefined : outcome.why;
+  }
+
   /**
    * Kills the container whose SDK calls carry this user agent (see AWS_SDK_UA_APP_ID), as if it crashed, and
    * resolves once the process is gone.

@@ -40,16 +40,18 @@ async function runWorker(runs: number, seed: number): Promise<WorkerResult> {
     const reports = await runSequence(world, sequence);
     for (const report of reports) if (report.status) count(report.status);
     for (const step of sequence.steps) {
-      if (step.kind !== 'deploy') {
-        count('key deleted out of band');
-        continue;
-      }
-      step.faults.forEach((f) => count(`fault ${f.kind} on ${f.operation}`));
-      if (step.crashAfter) count(`crash after ${step.crashAfter}`);
+      if (step.kind === 'deleteKeyOutOfBand') count('key deleted out of band');
+      if (step.kind === 'expireGracePeriods') count('grace periods end');
+      if (step.kind !== 'deploy' && step.kind !== 'rotate') continue;
+      step.faults.forEach((f) => count(`fault ${f.kind} on ${f.operation}${step.kind === 'rotate' ? ' (rotation)' : ''}`));
+      if (step.crashAfter) count(`crash after ${step.crashAfter}${step.kind === 'rotate' ? ' (rotation)' : ''}`);
+      if (step.kind === 'rotate') continue;
       if ((step.simulator.deliveries ?? 1) > 1) count(`request delivered ${step.simulator.deliveries} times`);
       if (step.app.failAfterKeys) count(`later resource fails (rollback physical id: ${step.simulator.rollbackPhysicalId})`);
     }
     if (sequence.secretDeletedBeforeTeardown) count('secret scheduled for deletion out of band');
+    for (const r of reports) if (r.step.startsWith('rotate') && !r.step.startsWith('rotate 0')) count('rotations of rotating keys (steps)');
+    for (let i = 0; i < world.rotationFailures; i++) count('rotations failed for want of a slot (explained in the error)');
     for (let i = 0; i < world.cfn.rollbackRetries; i++) count('rollback step retried after the rest of the rollback (ContinueUpdateRollback)');
     if (world.unrecordable.size > 0) {
       sequencesWithUnrecorded++;

@@ -239,3 +239,86 @@ test('no generated secret appears anywhere in the synthesized cloud assemblies',
   expect(world.allSecrets.length).toBeGreaterThan(0);
   expect(world.checkAssembliesForLeaks()).toEqual([]);
 });
+
+describe('scheduled rotation, driven as Secrets Manager does', () => {
+  beforeEach(() => world.beginSequence({ externalBuckets: ['existing'] }));
+  const rotating = (graceHours?: number) => app([key('R', 'existing', { rotation: { days: 30, graceHours } })]);
+
+  test('a rotation makes a new current key; the previous one stays for its grace period; a bucket never holds three', async () => {
+    clean(await world.deploy(rotating()));
+    const first = secretKeyOf('R')!;
+    clean(await world.rotateAll());
+    const second = secretKeyOf('R')!;
+    expect(second).not.toBe(first);
+    expect(keysOn('existing').sort()).toEqual([first, second].sort());
+    clean(await world.rotateAll());
+    const third = secretKeyOf('R')!;
+    expect(keysOn('existing').sort()).toEqual([second, third].sort());
+    expect(world.rotationFailures).toBe(0);
+  });
+
+  test('the next deploy reports the rotated key as AccessKeyId, and teardown deletes every key', async () => {
+    clean(await world.deploy(rotating()));
+    clean(await world.rotateAll());
+    clean(await world.deploy(app([key('R', 'existing', { rotation: { days: 30 }, retain: true })])), 'UPDATE_COMPLETE');
+    expect(resource('R').attributes.AccessKeyId).toBe(secretKeyOf('R'));
+    clean(await world.deploy(rotating()));
+    clean(await world.teardown(), 'DELETE_COMPLETE');
+    expect(keysOn('existing')).toEqual([]);
+  });
+
+  test('when the grace period ends, the previous key goes', async () => {
+    clean(await world.deploy(rotating(24)));
+    clean(await world.rotateAll());
+    expect(keysOn('existing')).toHaveLength(2);
+    clean(await world.expireGracePeriods());
+    expect(keysOn('existing')).toEqual([secretKeyOf('R')]);
+  });
+
+  test('a rotation whose handler dies after CreateBucketAccessKey: the retry names the key left behind; once it is deleted, rotation works', async () => {
+    clean(await world.deploy(rotating()));
+    world.crashAfter('CreateBucketAccessKey');
+    clean(await world.rotateAll());
+    const [lost] = [...world.unrecordable];
+    expect(world.rotationFailureReasons.join('\n')).toContain(lost);
+    expect(world.rotationFailureReasons.join('\n')).toContain('already has 2 access keys');
+    expect(world.operatorDeletesUnrecordedKeys()).toBe(true);
+    clean(await world.rotateAll());
+    expect(world.rotationFailures).toBe(1);
+    expect(keysOn('existing')).toHaveLength(2);
+  });
+
+  test.each(['PutSecretValue', 'UpdateSecretVersionStage', 'DeleteBucketAccessKey'])(
+    'a rotation whose handler dies after %s took effect completes when Secrets Manager retries it',
+    async (operation) => {
+      clean(await world.deploy(rotating()));
+      clean(await world.rotateAll());
+      world.crashAfter(operation);
+      clean(await world.rotateAll());
+      expect(world.rotationFailures).toBe(0);
+      expect(keysOn('existing')).toHaveLength(2);
+    },
+  );
+
+  test('throttling and dropped connections during a rotation are retried', async () => {
+    clean(await world.deploy(rotating()));
+    for (const kind of ['throttle', 'drop', 'serverError'] as const) {
+      world.inject({ service: 'secretsmanager', kind, times: 2 });
+      world.inject({ service: 'lightsail', kind, times: 2 });
+      clean(await world.rotateAll());
+    }
+    expect(world.rotationFailures).toBe(0);
+  });
+
+  test('a serial bump of a rotated key ends its previous key\'s grace early, and rolls back to the current key', async () => {
+    clean(await world.deploy(rotating()));
+    clean(await world.rotateAll());
+    const current = secretKeyOf('R');
+    const bumped = app([key('R', 'existing', { rotation: { days: 30 }, serial: 1 })]);
+    clean(await world.deploy({ ...bumped, failAfterKeys: true }), 'UPDATE_ROLLBACK_COMPLETE');
+    expect(keysOn('existing')).toEqual([current]);
+    clean(await world.deploy(bumped), 'UPDATE_COMPLETE');
+    expect(keysOn('existing')).toEqual([secretKeyOf('R')]);
+    expect(secretKeyOf('R')).not.toBe(current);
+  });
+});

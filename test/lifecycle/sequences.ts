@@ -29,7 +29,14 @@ export interface DeployStep {
   readonly simulator: SimulatorOptions;
 }
 
-export type Step = DeployStep | { readonly kind: 'deleteKeyOutOfBand' };
+/** Secrets Manager rotates every rotating key, with faults and perhaps a crash of the rotation handler. */
+export interface RotateStep {
+  readonly kind: 'rotate';
+  readonly faults: FaultSpec[];
+  readonly crashAfter?: string;
+}
+
+export type Step = DeployStep | RotateStep | { readonly kind: 'deleteKeyOutOfBand' } | { readonly kind: 'expireGracePeriods' };
 
 export interface Sequence {
   readonly steps: Step[];
@@ -44,11 +51,23 @@ const keyArb = (id: string): fc.Arbitrary<KeySpec | undefined> =>
         bucket: fc.constantFrom(...STACK_BUCKETS, ...EXTERNAL_BUCKETS),
         serial: fc.integer({ min: 0, max: 2 }),
         retain: fc.boolean(),
+        rotation: fc.constantFrom(undefined, undefined, { days: 30 }, { days: 30, graceHours: 24 }),
       })
       // A retained key on a bucket the stack deletes would block the bucket's deletion: retain only on others.
-      .map(({ bucket, serial, retain }) => ({ id, bucket, serial, retain: retain && EXTERNAL_BUCKETS.includes(bucket) })),
+      .map(({ bucket, serial, retain, rotation }) => ({
+        id,
+        bucket,
+        serial,
+        retain: retain && EXTERNAL_BUCKETS.includes(bucket),
+        rotation,
+      })),
     { freq: 3, nil: undefined },
   );
+
+/** A rotating key needs its bucket to itself (synth refuses otherwise): rotation stays only where it is alone. */
+function withinSlots(keys: KeySpec[]): KeySpec[] {
+  return keys.map((k) => (k.rotation && keys.some((o) => o !== k && o.bucket === k.bucket) ? { ...k, rotation: undefined } : k));
+}
 
 /** An app whose buckets hold at most two keys each (more fails at synth time, which the construct tests cover). */
 const appArb: fc.Arbitrary<AppSpec> = fc
@@ -58,7 +77,7 @@ const appArb: fc.Arbitrary<AppSpec> = fc
   })
   .map(({ keys, failAfterKeys }) => ({
     buckets: STACK_BUCKETS,
-    keys: keys.filter((k): k is KeySpec => k !== undefined),
+    keys: withinSlots(keys.filter((k): k is KeySpec => k !== undefined)),
     failAfterKeys,
   }))
   .filter((app) => [...STACK_BUCKETS, ...EXTERNAL_BUCKETS].every((b) => app.keys.filter((k) => k.bucket === b).length <= 2));
@@ -79,24 +98,33 @@ const faultArb: fc.Arbitrary<FaultSpec> = fc
   )
   .map((f) => (f.kind === 'throttle' || f.kind === 'throttle429' ? { ...f, times: 1 } : f));
 
+const crashArb = fc.oneof(
+  { weight: 9, arbitrary: fc.constant(undefined) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'CreateBucketAccessKey',
+      'PutSecretValue',
+      'DeleteBucketAccessKey',
+      'GetSecretValue',
+      'GetBucketAccessKeys',
+      'ListSecretVersionIds',
+      'UpdateSecretVersionStage',
+    ),
+  },
+);
+
+const rotateArb: fc.Arbitrary<RotateStep> = fc.record({
+  kind: fc.constant('rotate' as const),
+  faults: fc.array(faultArb, { maxLength: 2 }),
+  crashAfter: crashArb,
+});
+
 const deployArb: fc.Arbitrary<DeployStep> = fc.record({
   kind: fc.constant('deploy' as const),
   app: appArb,
   faults: fc.array(faultArb, { maxLength: 2 }),
-  crashAfter: fc.oneof(
-    { weight: 9, arbitrary: fc.constant(undefined) },
-    {
-      weight: 1,
-      arbitrary: fc.constantFrom(
-        'CreateBucketAccessKey',
-        'PutSecretValue',
-        'DeleteBucketAccessKey',
-        'GetSecretValue',
-        'GetBucketAccessKeys',
-        'ListSecretVersionIds',
-      ),
-    },
-  ),
+  crashAfter: crashArb,
   simulator: fc.record({
     rollbackPhysicalId: fc.constantFrom('old' as const, 'new' as const),
     deliveries: fc.constantFrom(1, 1, 1, 2, 3),
@@ -105,7 +133,12 @@ const deployArb: fc.Arbitrary<DeployStep> = fc.record({
 
 export const sequenceArb: fc.Arbitrary<Sequence> = fc.record({
   steps: fc.array(
-    fc.oneof({ weight: 6, arbitrary: deployArb }, { weight: 1, arbitrary: fc.constant({ kind: 'deleteKeyOutOfBand' as const }) }),
+    fc.oneof(
+      { weight: 6, arbitrary: deployArb },
+      { weight: 2, arbitrary: rotateArb },
+      { weight: 1, arbitrary: fc.constant({ kind: 'expireGracePeriods' as const }) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'deleteKeyOutOfBand' as const }) },
+    ),
     { minLength: 1, maxLength: 5 },
   ),
   secretDeletedBeforeTeardown: fc.boolean(),
@@ -120,12 +153,21 @@ export async function runSequence(world: LifecycleWorld, sequence: Sequence): Pr
       reports.push(world.deleteKeyOutOfBand());
       continue;
     }
-    world.cfn.options = { ...world.cfn.options, ...step.simulator };
+    if (step.kind === 'expireGracePeriods') {
+      reports.push(await world.expireGracePeriods());
+      continue;
+    }
     step.faults.forEach((f) => world.inject(f));
     if (step.crashAfter) world.crashAfter(step.crashAfter);
-    reports.push(await world.deploy(step.app));
+    if (step.kind === 'rotate') {
+      reports.push(await world.rotateAll());
+    } else {
+      world.cfn.options = { ...world.cfn.options, ...step.simulator };
+      reports.push(await world.deploy(step.app));
+      world.cfn.options = { ...world.cfn.options, deliveries: 1 };
+    }
     world.fake.faults.clear();
-    world.cfn.options = { ...world.cfn.options, deliveries: 1 };
+    world.clearCrashes();
   }
   if (sequence.secretDeletedBeforeTeardown) reports.push(world.scheduleSecretDeletionOutOfBand());
   reports.push(await world.teardown());
