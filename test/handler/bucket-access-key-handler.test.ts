@@ -604,8 +604,10 @@ describe('Update rolling back from a lineage CloudFormation recorded as failed',
 
   test('a rollback carrying the newer physical id back to a lineage whose key is gone restores it too', async () => {
     const gone = newKey();
+    const newer = newKey();
     givenLineage(SECRET_ARN_V0, gone);
-    givenBucketKeys('AKIARETAINEDONE', 'AKIARETAINEDTWO');
+    givenLineage(SECRET_ARN_V1, newer);
+    givenBucketKeys(newer.accessKeyId, 'AKIARETAINED');
 
     await handler(updateEvent(endpoint.url(), SECRET_ARN_V1, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })));
 
