@@ -184,6 +184,11 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
   /** Key slots of the bucket this key uses: two when it rotates (the current key and the previous one). */
   private readonly slots: number;
 
+  /**
+   * @param scope the construct the key belongs to
+   * @param id the key's construct id: changing it replaces the key
+   * @param props the bucket, and how the key is kept
+   */
   constructor(scope: Construct, id: string, props: BucketAccessKeyProps) {
     super(scope, id);
     Object.defineProperty(this, IS_BUCKET_ACCESS_KEY, { value: true });
@@ -272,8 +277,13 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     schedule.node.addDependency(resource, provider.rotationFunction());
     if (rotation.gracePeriod) {
       const grace = rotation.gracePeriod;
-      if (!grace.isUnresolved() && grace.toSeconds() < 3600) this.fail('rotation.gracePeriod must be at least one hour.');
-      if (rotation.automaticallyAfter && !grace.isUnresolved() && grace.toSeconds() >= rotation.automaticallyAfter.toSeconds()) {
+      if (!grace.isUnresolved() && grace.toSeconds() < 3600)
+        this.fail('rotation.gracePeriod must be at least one hour.');
+      if (
+        rotation.automaticallyAfter &&
+        !grace.isUnresolved() &&
+        grace.toSeconds() >= rotation.automaticallyAfter.toSeconds()
+      ) {
         this.fail(
           `rotation.gracePeriod (${grace.toHumanString()}) must be shorter than the rotation interval ` +
             `(${rotation.automaticallyAfter.toHumanString()}): the previous key goes at the next rotation anyway. Leave it out for that.`,
@@ -296,7 +306,9 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     }
     const hours = every!.toHours({ integral: false });
     if (!Number.isInteger(hours) || hours < 4 || hours > 24_000) {
-      this.fail(`rotation.automaticallyAfter ${every!.toHumanString()} must be whole hours, from 4 hours to 1,000 days.`);
+      this.fail(
+        `rotation.automaticallyAfter ${every!.toHumanString()} must be whole hours, from 4 hours to 1,000 days.`,
+      );
     }
     return hours % 24 === 0 ? `rate(${hours / 24} days)` : `rate(${hours} hours)`;
   }

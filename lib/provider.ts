@@ -86,20 +86,41 @@ export class BucketAccessKeyProvider extends Construct {
     // The role's policy is a dependency of the function, and every key's custom resource references the function,
     // so CloudFormation deletes the keys before it deletes the permissions their Delete needs.
 
-    acknowledge(this, 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      'lightsail:GetBucketAccessKeys and lightsail:GetBuckets have no resource type in IAM and take only "*"; both only read.');
-    acknowledge(this, wildcardResourceRule(this, this.keySecrets),
-      "Scoped to this stack's BucketAccessKey secrets by name prefix: listing each secret would grow the policy with every key, past IAM's size limit for large stacks.");
-    acknowledge(this, 'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy',
-      "Each policy belongs to one handler's role alone. Inline it may hold 10,240 characters, which one bucket ARN per bucket needs at scale; a managed policy holds 6,144.");
-    acknowledge(this, 'NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency',
-      "Invoked only by CloudFormation and Secrets Manager, once per key event. Reserved concurrency would take from the account's unreserved pool and could throttle a deploy of many keys.");
-    acknowledge(this, 'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ',
-      'Every custom resource event is answered to CloudFormation, failures included, and a failed rotation step is retried by Secrets Manager. A dead-letter queue would hold nothing to redrive.');
-    acknowledge(this, 'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC',
-      'The functions call only the Lightsail and Secrets Manager APIs and reach no resource in a VPC; in a VPC they would need NAT or interface endpoints.');
-    acknowledge(this, 'NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted',
-      'The handlers log request types, ids, outcomes and timings: never a secret (tests search their logs for every secret generated). CloudWatch Logs encrypts log data at rest.');
+    acknowledge(
+      this,
+      'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
+      'lightsail:GetBucketAccessKeys and lightsail:GetBuckets have no resource type in IAM and take only "*"; both only read.',
+    );
+    acknowledge(
+      this,
+      wildcardResourceRule(this, this.keySecrets),
+      "Scoped to this stack's BucketAccessKey secrets by name prefix: listing each secret would grow the policy with every key, past IAM's size limit for large stacks.",
+    );
+    acknowledge(
+      this,
+      'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy',
+      "Each policy belongs to one handler's role alone. Inline it may hold 10,240 characters, which one bucket ARN per bucket needs at scale; a managed policy holds 6,144.",
+    );
+    acknowledge(
+      this,
+      'NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency',
+      "Invoked only by CloudFormation and Secrets Manager, once per key event. Reserved concurrency would take from the account's unreserved pool and could throttle a deploy of many keys.",
+    );
+    acknowledge(
+      this,
+      'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ',
+      'Every custom resource event is answered to CloudFormation, failures included, and a failed rotation step is retried by Secrets Manager. A dead-letter queue would hold nothing to redrive.',
+    );
+    acknowledge(
+      this,
+      'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC',
+      'The functions call only the Lightsail and Secrets Manager APIs and reach no resource in a VPC; in a VPC they would need NAT or interface endpoints.',
+    );
+    acknowledge(
+      this,
+      'NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted',
+      'The handlers log request types, ids, outcomes and timings: never a secret (tests search their logs for every secret generated). CloudWatch Logs encrypts log data at rest.',
+    );
   }
 
   /** Lets the handlers create and delete keys of a bucket whose ARN is known (a CfnBucket in this app). */
@@ -119,8 +140,11 @@ export class BucketAccessKeyProvider extends Construct {
     });
     if (this.buckets.has(anyBucket)) return;
     this.grantBucket(anyBucket);
-    acknowledge(this, wildcardResourceRule(this, anyBucket),
-      'A bucket given by name only: Lightsail bucket ARNs hold an id, not the name, so no ARN can name it. Pass the CfnBucket as `bucket` to scope this to its ARN.');
+    acknowledge(
+      this,
+      wildcardResourceRule(this, anyBucket),
+      'A bucket given by name only: Lightsail bucket ARNs hold an id, not the name, so no ARN can name it. Pass the CfnBucket as `bucket` to scope this to its ARN.',
+    );
   }
 
   /** Lets the handlers write and read secrets encrypted with a customer-managed KMS key, through Secrets Manager only. */
@@ -209,7 +233,9 @@ export class BucketAccessKeyProvider extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['lightsail:GetBucketAccessKeys', 'lightsail:GetBuckets'], resources: ['*'] }),
     );
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: options.secretActions, resources: [this.keySecrets] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: options.secretActions, resources: [this.keySecrets] }),
+    );
     const keyStatement = new iam.PolicyStatement({
       actions: ['lightsail:CreateBucketAccessKey', 'lightsail:DeleteBucketAccessKey'],
       resources: [...this.buckets],

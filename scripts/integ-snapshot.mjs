@@ -21,11 +21,17 @@ function normalized(file, json) {
   const strip = (value) => {
     if (Array.isArray(value)) return value.map(strip);
     if (value === null || typeof value !== 'object') return value;
-    return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'salt').map(([k, v]) => [k, strip(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => k !== 'salt')
+        .map(([k, v]) => [k, strip(v)]),
+    );
   };
   const out = strip(json);
   if (file.endsWith('.assets.json') && out.files) {
-    out.files = Object.fromEntries(Object.entries(out.files).filter(([, f]) => !String(f.source?.path).endsWith('.template.json')));
+    out.files = Object.fromEntries(
+      Object.entries(out.files).filter(([, f]) => !String(f.source?.path).endsWith('.template.json')),
+    );
   }
   return out;
 }
@@ -38,6 +44,7 @@ try {
     stdio: 'inherit',
     env: {
       ...process.env,
+      TS_NODE_PREFER_TS_EXTS: 'true',
       CDK_OUTDIR: outdir,
       CDK_CONTEXT_JSON: readFileSync('node_modules/@aws-cdk/integ-runner/lib/recommended-feature-flags.json', 'utf8'),
     },
@@ -53,17 +60,25 @@ try {
     const expected = compared(SNAPSHOT).sort();
     const actual = compared(outdir).sort();
     const problems = [];
-    if (!isDeepStrictEqual(expected, actual)) problems.push(`files differ: snapshot ${expected} vs synthesized ${actual}`);
+    if (!isDeepStrictEqual(expected, actual))
+      problems.push(`files differ: snapshot ${expected} vs synthesized ${actual}`);
     for (const file of expected.filter((f) => actual.includes(f))) {
       const before = normalized(file, JSON.parse(readFileSync(join(SNAPSHOT, file), 'utf8')));
       const after = normalized(file, JSON.parse(readFileSync(join(outdir, file), 'utf8')));
       if (isDeepStrictEqual(before, after)) continue;
-      const ids = new Set([...Object.keys(before.Resources ?? before.files ?? {}), ...Object.keys(after.Resources ?? after.files ?? {})]);
-      const changed = [...ids].filter((id) => !isDeepStrictEqual((before.Resources ?? before.files)?.[id], (after.Resources ?? after.files)?.[id]));
+      const ids = new Set([
+        ...Object.keys(before.Resources ?? before.files ?? {}),
+        ...Object.keys(after.Resources ?? after.files ?? {}),
+      ]);
+      const changed = [...ids].filter(
+        (id) => !isDeepStrictEqual((before.Resources ?? before.files)?.[id], (after.Resources ?? after.files)?.[id]),
+      );
       problems.push(`${file} changed: ${changed.join(', ') || 'outside its resources'}`);
     }
     if (problems.length) {
-      console.error(`${SNAPSHOT} is out of date:\n  ${problems.join('\n  ')}\nRun \`npm run integ:update\` if the change is intended.`);
+      console.error(
+        `${SNAPSHOT} is out of date:\n  ${problems.join('\n  ')}\nRun \`npm run integ:update\` if the change is intended.`,
+      );
       process.exitCode = 1;
     } else {
       console.log(`UNCHANGED ${TEST} (${expected.length} files compared)`);

@@ -3,10 +3,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const stack = readFileSync('bin/media-stack.ts', 'utf8');
-const region = stack.match(/\/\/ usage:start\n([\s\S]*?)\/\/ usage:end\n/)[1].replace("from '../lib';", "from 'cdk-lightsail-bucket-access-key';");
+const region = stack
+  .match(/\/\/ usage:start\n([\s\S]*?)\/\/ usage:end\n/)[1]
+  .replace("from '../lib';", "from 'cdk-lightsail-bucket-access-key';");
 const readme = readFileSync('README.md', 'utf8');
 const updated = readme.replace(
-  /<!-- usage:start -->\n```ts\n[\s\S]*?```\n<!-- usage:end -->/,
-  `<!-- usage:start -->\n\`\`\`ts\n${region}\`\`\`\n<!-- usage:end -->`,
+  /<!-- usage:start -->\n+```ts\n[\s\S]*?```\n+<!-- usage:end -->/,
+  `<!-- usage:start -->\n\n\`\`\`ts\n${region}\`\`\`\n\n<!-- usage:end -->`,
 );
 writeFileSync('README.md', updated);

@@ -31,22 +31,18 @@ const integ = new IntegTest(app, 'BucketAccessKeyIntegTest', {
 });
 
 // (a) Lightsail lists the key on the bucket, active.
-integ.assertions
-  .awsApiCall('Lightsail', 'GetBucketAccessKeys', { bucketName: bucket.bucketName })
-  .expect(
-    ExpectedResult.objectLike({
-      accessKeys: Match.arrayWith([Match.objectLike({ accessKeyId: key.accessKeyId, status: 'Active' })]),
-    }),
-  );
+integ.assertions.awsApiCall('Lightsail', 'GetBucketAccessKeys', { bucketName: bucket.bucketName }).expect(
+  ExpectedResult.objectLike({
+    accessKeys: Match.arrayWith([Match.objectLike({ accessKeyId: key.accessKeyId, status: 'Active' })]),
+  }),
+);
 
 // (b) The key's secret exists under this stack's prefix. DescribeSecret, not GetSecretValue: the assertion
 // provider logs every API response in full, before outputPaths filtering, so GetSecretValue would put the
 // secret access key into its CloudWatch logs.
-integ.assertions
-  .awsApiCall('SecretsManager', 'DescribeSecret', { SecretId: key.secret.secretArn })
-  .expect(
-    ExpectedResult.objectLike({
-      ARN: key.secret.secretArn,
-      Name: Match.stringLikeRegexp(`^lightsail-bucket-access-key/${stack.stackName}/${bucket.bucketName}/`),
-    }),
-  );
+integ.assertions.awsApiCall('SecretsManager', 'DescribeSecret', { SecretId: key.secret.secretArn }).expect(
+  ExpectedResult.objectLike({
+    ARN: key.secret.secretArn,
+    Name: Match.stringLikeRegexp(`^lightsail-bucket-access-key/${stack.stackName}/${bucket.bucketName}/`),
+  }),
+);

@@ -66,8 +66,10 @@ export function readProperties(raw: Record<string, unknown> | undefined): KeyRes
 
 /** Whether a physical id names a secret of this construct (anything else was never ours to delete). */
 export function isKeySecretArn(physicalResourceId: string): boolean {
-  return /^arn:[\w-]+:secretsmanager:[\w-]+:\d{12}:secret:/.test(physicalResourceId) &&
-    physicalResourceId.split(':secret:')[1].startsWith(SECRET_NAME_PREFIX);
+  return (
+    /^arn:[\w-]+:secretsmanager:[\w-]+:\d{12}:secret:/.test(physicalResourceId) &&
+    physicalResourceId.split(':secret:')[1].startsWith(SECRET_NAME_PREFIX)
+  );
 }
 
 /** Create or Update: make sure the lineage's secret records a live key for the bucket. */
@@ -94,7 +96,9 @@ export async function reconcile(props: KeyResourceProperties, region: string): P
 
   const notes: string[] = [];
   if (current) {
-    notes.push(`The recorded key ${current.accessKeyId} no longer exists in bucket "${props.BucketName}"; replaced it.`);
+    notes.push(
+      `The recorded key ${current.accessKeyId} no longer exists in bucket "${props.BucketName}"; replaced it.`,
+    );
   }
   const token = current ? replacementToken(props.SecretArn, current.accessKeyId) : lineageToken(props.SecretArn);
   try {
@@ -217,7 +221,9 @@ async function replaceLineage(
       );
       for (const r of graceKeys) await aws.deleteKey(r.bucketName, r.accessKeyId);
       if (graceKeys.length) {
-        notes.push(`Ended the grace period of rotated-out key ${graceKeys.map((r) => r.accessKeyId).join(', ')} to free a slot.`);
+        notes.push(
+          `Ended the grace period of rotated-out key ${graceKeys.map((r) => r.accessKeyId).join(', ')} to free a slot.`,
+        );
       }
     }
   }
@@ -238,7 +244,11 @@ async function replaceLineage(
  */
 export async function remove(physicalResourceId: string, props: KeyResourceProperties): Promise<LifecycleResult> {
   if (props.RemovalPolicy === 'retain') {
-    return { physicalResourceId, outcome: 'retained', notes: ['RemovalPolicy is retain: the key and its secret stay.'] };
+    return {
+      physicalResourceId,
+      outcome: 'retained',
+      notes: ['RemovalPolicy is retain: the key and its secret stay.'],
+    };
   }
   if (!isKeySecretArn(physicalResourceId)) {
     // CloudFormation can send Delete for an id this handler never returned (a Create that failed early).
@@ -293,7 +303,12 @@ async function claim(secretArn: string, token: string): Promise<void> {
   await aws.putSecret(secretArn, RETIRED_MARKER, token).catch(() => undefined);
 }
 
-function result(props: KeyResourceProperties, outcome: Outcome, accessKeyId: string, notes?: string[]): LifecycleResult {
+function result(
+  props: KeyResourceProperties,
+  outcome: Outcome,
+  accessKeyId: string,
+  notes?: string[],
+): LifecycleResult {
   return {
     physicalResourceId: props.SecretArn,
     outcome,

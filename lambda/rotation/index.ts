@@ -24,9 +24,11 @@ export async function handler(event: RotationEvent | GracePeriodEvent): Promise<
   if ('expireGracePeriods' in event) {
     // Each secret on its own: one failing does not keep the others' grace periods from ending.
     const results = await Promise.allSettled(
-      event.expireGracePeriods.map((g) => logged({ secretArn: g.secretArn, step: 'expireGracePeriod' }, () =>
-        expireGracePeriod(g.secretArn, g.gracePeriodSeconds),
-      )),
+      event.expireGracePeriods.map((g) =>
+        logged({ secretArn: g.secretArn, step: 'expireGracePeriod' }, () =>
+          expireGracePeriod(g.secretArn, g.gracePeriodSeconds),
+        ),
+      ),
     );
     const failed = results.filter((r) => r.status === 'rejected').length;
     if (failed) throw new Error(`${failed} of ${results.length} grace periods could not be checked; see the log.`);

@@ -49,11 +49,18 @@ async function deleteOtherKeys(secretArn: string, current: KeySecretValue, keep?
     (r) => r.key.accessKeyId !== current.accessKeyId && r.version.versionId !== keep,
   );
   const unique = [...new Map(others.map((r) => [r.key.accessKeyId, r.key])).values()];
-  const deleted = await Promise.all(unique.map(async (k) => ((await aws.deleteKey(k.bucketName, k.accessKeyId)) ? k.accessKeyId : '')));
+  const deleted = await Promise.all(
+    unique.map(async (k) => ((await aws.deleteKey(k.bucketName, k.accessKeyId)) ? k.accessKeyId : '')),
+  );
   return deleted.filter((id) => id !== '');
 }
 
-export async function runStep(step: RotationStep, secretArn: string, token: string, region: string): Promise<StepResult> {
+export async function runStep(
+  step: RotationStep,
+  secretArn: string,
+  token: string,
+  region: string,
+): Promise<StepResult> {
   const stages = (await aws.versionStages(secretArn))[token] ?? [];
   if (stages.includes('AWSCURRENT')) return { outcome: 'already-current' };
   switch (step) {
@@ -88,10 +95,17 @@ async function createPending(secretArn: string, token: string, region: string): 
     );
   }
   try {
-    const accessKeyId = await createAndRecord(secretArn, current.bucketName, token, keys, {
-      region: current.region || region,
-      endpoint: current.endpoint,
-    }, ['AWSPENDING']);
+    const accessKeyId = await createAndRecord(
+      secretArn,
+      current.bucketName,
+      token,
+      keys,
+      {
+        region: current.region || region,
+        endpoint: current.endpoint,
+      },
+      ['AWSPENDING'],
+    );
     return { outcome: 'created', accessKeyId, deletedKeyIds };
   } catch (error) {
     // Another delivery of this step may have recorded its key with this token first.
@@ -133,7 +147,11 @@ async function finish(secretArn: string, token: string): Promise<StepResult> {
  * Ends the grace period of a rotated-out key: once the current version is older than the grace period, every key
  * of the secret but the current one and a pending one is deleted.
  */
-export async function expireGracePeriod(secretArn: string, gracePeriodSeconds: number, now = Date.now()): Promise<StepResult> {
+export async function expireGracePeriod(
+  secretArn: string,
+  gracePeriodSeconds: number,
+  now = Date.now(),
+): Promise<StepResult> {
   const recorded = await recordedKeys(secretArn);
   const current = recorded.find((r) => r.version.stages.includes('AWSCURRENT'));
   if (!current) return { outcome: 'no-current-key' };

@@ -10,8 +10,6 @@ import { describeError } from './log';
 /** An error whose message is already written for the person deploying: reported as is, without a type name. */
 export class KeyError extends Error {}
 
-
-
 /**
  * Creates a key and writes it into the secret with the given token (and stages: AWSCURRENT by default). If the
  * write fails, the key is deleted again before the error is thrown: a key is never left unrecorded by choice.
@@ -78,7 +76,7 @@ async function explainCreateFailure(
     return new KeyError(
       `Creating an access key for bucket "${bucketName}" failed without an answer (${describeError(error)}), and ` +
         `the bucket now has a key it did not have before: ${appeared.map(describeKey).join('; ')}. Lightsail ` +
-        'returns a key\'s secret only in that answer, so if the key was created for this deploy it can never be ' +
+        "returns a key's secret only in that answer, so if the key was created for this deploy it can never be " +
         'used: unless another deploy created it at the same time, delete it (aws lightsail delete-bucket-access-key ' +
         `--bucket-name ${bucketName} --access-key-id <id>) and deploy again.`,
     );
@@ -133,4 +131,3 @@ export async function readRecords(secretArn: string): Promise<KeySecretValue[]> 
   }
   return [...records.values()];
 }
-

@@ -13,6 +13,7 @@ export function logLine(level: 'INFO' | 'WARN' | 'ERROR', fields: Record<string,
 
 /** An error's name and message, for a log line or a failure reason (never its stack or SDK metadata). */
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return redact(error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message);
+  if (error instanceof Error)
+    return redact(error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : error.message);
   return redact(String(error));
 }

@@ -63,7 +63,10 @@ test('the example stack: no finding on our constructs; the packs did run', () =>
 test('a key of a bucket given by name: the wildcard bucket ARN is acknowledged with its reason', () => {
   const { app, outdir } = newApp();
   const stack = new Stack(app, 'ByName', { env: { account: '123456789012', region: 'eu-west-1' } });
-  new BucketAccessKey(stack, 'Key', { bucketName: 'existing-bucket', encryptionKey: new kms.Key(stack, 'Cmk', { enableKeyRotation: true }) });
+  new BucketAccessKey(stack, 'Key', {
+    bucketName: 'existing-bucket',
+    encryptionKey: new kms.Key(stack, 'Cmk', { enableKeyRotation: true }),
+  });
   const violations = nagViolations(app, outdir);
 
   const ours = ourPaths(stack);

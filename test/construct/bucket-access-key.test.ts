@@ -96,7 +96,20 @@ describe('BucketAccessKey resources', () => {
     expect(statementWith(template, 'lightsail:CreateBucketAccessKey').Resource).toEqual([
       { 'Fn::GetAtt': ['A', 'BucketArn'] },
       { 'Fn::GetAtt': ['B', 'BucketArn'] },
-      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':lightsail:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':Bucket/*']] },
+      {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':lightsail:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':Bucket/*',
+          ],
+        ],
+      },
     ]);
   });
 
@@ -340,12 +353,15 @@ describe('validation', () => {
     );
   });
 
-  test.each([RemovalPolicy.SNAPSHOT, RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE])('removalPolicy %s is rejected', (removalPolicy) => {
-    const stack = newStack();
-    expect(() => new BucketAccessKey(stack, 'Key', { bucketName: 'media-assets', removalPolicy })).toThrow(
-      /is not supported: use RemovalPolicy.DESTROY or RemovalPolicy.RETAIN/,
-    );
-  });
+  test.each([RemovalPolicy.SNAPSHOT, RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE])(
+    'removalPolicy %s is rejected',
+    (removalPolicy) => {
+      const stack = newStack();
+      expect(() => new BucketAccessKey(stack, 'Key', { bucketName: 'media-assets', removalPolicy })).toThrow(
+        /is not supported: use RemovalPolicy.DESTROY or RemovalPolicy.RETAIN/,
+      );
+    },
+  );
 
   test('a third key on one bucket is an error naming the limit and every key', () => {
     const app = new App();

@@ -54,7 +54,9 @@ describe('scheduled rotation', () => {
     const actionsOf = (fragment: string) =>
       policies
         .filter(([id]) => id.includes(fragment))
-        .flatMap(([, p]: [string, any]) => p.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()));
+        .flatMap(([, p]: [string, any]) =>
+          p.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()),
+        );
     expect(actionsOf('ProviderRotationRole')).toEqual(
       expect.arrayContaining(['secretsmanager:UpdateSecretVersionStage', 'secretsmanager:DescribeSecret']),
     );
@@ -94,12 +96,24 @@ describe('scheduled rotation', () => {
   test.each([
     ['no schedule', {}, 'rotation needs exactly one of `automaticallyAfter` and `scheduleExpression`.'],
     ['two schedules', { automaticallyAfter: Duration.days(1), scheduleExpression: 'rate(1 day)' }, 'exactly one of'],
-    ['a malformed expression', { scheduleExpression: 'every day' }, 'rotation.scheduleExpression "every day" is not a rate(...) or cron(...) expression.'],
+    [
+      'a malformed expression',
+      { scheduleExpression: 'every day' },
+      'rotation.scheduleExpression "every day" is not a rate(...) or cron(...) expression.',
+    ],
     ['2 hours', { automaticallyAfter: Duration.hours(2) }, 'must be whole hours, from 4 hours to 1,000 days.'],
     ['4.5 hours', { automaticallyAfter: Duration.minutes(270) }, 'must be whole hours'],
     ['1,001 days', { automaticallyAfter: Duration.days(1001) }, 'must be whole hours, from 4 hours to 1,000 days.'],
-    ['a grace period as long as the interval', { automaticallyAfter: Duration.days(7), gracePeriod: Duration.days(7) }, 'must be shorter than the rotation interval'],
-    ['a grace period under an hour', { automaticallyAfter: Duration.days(7), gracePeriod: Duration.minutes(30) }, 'must be at least one hour'],
+    [
+      'a grace period as long as the interval',
+      { automaticallyAfter: Duration.days(7), gracePeriod: Duration.days(7) },
+      'must be shorter than the rotation interval',
+    ],
+    [
+      'a grace period under an hour',
+      { automaticallyAfter: Duration.days(7), gracePeriod: Duration.minutes(30) },
+      'must be at least one hour',
+    ],
   ] as Array<[string, BucketAccessKeyRotation, string]>)('rotation with %s is rejected', (_, rotation, message) => {
     expect(() => stackWithKey(rotation)).toThrow(message);
   });
@@ -154,8 +168,9 @@ describe('log retention', () => {
 
   test('keys of one stack that disagree are an error naming both', () => {
     const { stack } = stackWithKey(undefined, { logRetention: logs.RetentionDays.ONE_MONTH });
-    expect(() =>
-      new BucketAccessKey(stack, 'Second', { bucketName: 'other-bucket', logRetention: logs.RetentionDays.ONE_WEEK }),
+    expect(
+      () =>
+        new BucketAccessKey(stack, 'Second', { bucketName: 'other-bucket', logRetention: logs.RetentionDays.ONE_WEEK }),
     ).toThrow('BucketAccessKey TestStack/Second: logRetention 7 differs from 30, set by TestStack/Key.');
   });
 });

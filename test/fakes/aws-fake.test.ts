@@ -43,7 +43,10 @@ afterAll(async () => {
 
 // Retries without backoff delays keep the suite fast while exercising the SDK's own retry decisions.
 function lightsail(maxAttempts = 1): LightsailClient {
-  const client = new LightsailClient({ ...fake.clientConfig(), retryStrategy: new ConfiguredRetryStrategy(maxAttempts, 0) });
+  const client = new LightsailClient({
+    ...fake.clientConfig(),
+    retryStrategy: new ConfiguredRetryStrategy(maxAttempts, 0),
+  });
   clients.push(client);
   return client;
 }
@@ -179,7 +182,12 @@ describe('Lightsail', () => {
     const client = lightsail();
     const a = await client.send(new CreateBucketAccessKeyCommand({ bucketName: 'one' }));
     await client.send(new CreateBucketAccessKeyCommand({ bucketName: 'two' }));
-    expect(fake.lightsail.allKeys().map((k) => k.bucketName).sort()).toEqual(['one', 'two']);
+    expect(
+      fake.lightsail
+        .allKeys()
+        .map((k) => k.bucketName)
+        .sort(),
+    ).toEqual(['one', 'two']);
 
     expect(fake.lightsail.deleteKeyOutOfBand('one', a.accessKey!.accessKeyId!)).toBe(true);
     expect(fake.lightsail.keysOf('one')).toEqual([]);
@@ -242,9 +250,13 @@ describe('Secrets Manager', () => {
     expect(missing.message).toBe("Secrets Manager can't find the specified secret.");
 
     fake.secrets.createSecret({ name: 's', secretString: 'x' });
-    const noStage = await failure(secretsManager().send(new GetSecretValueCommand({ SecretId: 's', VersionStage: 'AWSPENDING' })));
+    const noStage = await failure(
+      secretsManager().send(new GetSecretValueCommand({ SecretId: 's', VersionStage: 'AWSPENDING' })),
+    );
     expect(noStage).toBeInstanceOf(ResourceNotFoundException);
-    const noVersion = await failure(secretsManager().send(new GetSecretValueCommand({ SecretId: 's', VersionId: 'v-x' })));
+    const noVersion = await failure(
+      secretsManager().send(new GetSecretValueCommand({ SecretId: 's', VersionId: 'v-x' })),
+    );
     expect(noVersion).toBeInstanceOf(ResourceNotFoundException);
   });
 
@@ -308,7 +320,9 @@ describe('Secrets Manager', () => {
     const sm = secretsManager();
 
     const refused = await failure(
-      sm.send(new UpdateSecretVersionStageCommand({ SecretId: 's', VersionStage: 'AWSCURRENT', MoveToVersionId: 't2' })),
+      sm.send(
+        new UpdateSecretVersionStageCommand({ SecretId: 's', VersionStage: 'AWSCURRENT', MoveToVersionId: 't2' }),
+      ),
     );
     expect(refused).toBeInstanceOf(InvalidParameterException);
     expect(stagesOf('s')).toEqual({ t1: ['AWSCURRENT'], t2: ['AWSPENDING'] });
@@ -338,15 +352,21 @@ describe('Secrets Manager', () => {
     expect(stagesOf('s')).toEqual({ t1: ['AWSPREVIOUS'], t2: ['AWSPENDING', 'AWSCURRENT'] });
 
     // A label can be removed on its own, but AWSCURRENT only moved.
-    await sm.send(new UpdateSecretVersionStageCommand({ SecretId: 's', VersionStage: 'AWSPENDING', RemoveFromVersionId: 't2' }));
+    await sm.send(
+      new UpdateSecretVersionStageCommand({ SecretId: 's', VersionStage: 'AWSPENDING', RemoveFromVersionId: 't2' }),
+    );
     expect(stagesOf('s')).toEqual({ t1: ['AWSPREVIOUS'], t2: ['AWSCURRENT'] });
     const removeCurrent = await failure(
-      sm.send(new UpdateSecretVersionStageCommand({ SecretId: 's', VersionStage: 'AWSCURRENT', RemoveFromVersionId: 't2' })),
+      sm.send(
+        new UpdateSecretVersionStageCommand({ SecretId: 's', VersionStage: 'AWSCURRENT', RemoveFromVersionId: 't2' }),
+      ),
     );
     expect(removeCurrent).toBeInstanceOf(InvalidParameterException);
 
     // Moving a label that no version holds needs no RemoveFromVersionId.
-    await sm.send(new UpdateSecretVersionStageCommand({ SecretId: 's', VersionStage: 'AWSPENDING', MoveToVersionId: 't1' }));
+    await sm.send(
+      new UpdateSecretVersionStageCommand({ SecretId: 's', VersionStage: 'AWSPENDING', MoveToVersionId: 't1' }),
+    );
     expect(stagesOf('s')).toEqual({ t1: ['AWSPREVIOUS', 'AWSPENDING'], t2: ['AWSCURRENT'] });
   });
 
@@ -366,7 +386,12 @@ describe('Secrets Manager', () => {
     let nextToken: string | undefined;
     do {
       const page = await sm.send(
-        new ListSecretVersionIdsCommand({ SecretId: 's', IncludeDeprecated: true, MaxResults: 2, NextToken: nextToken }),
+        new ListSecretVersionIdsCommand({
+          SecretId: 's',
+          IncludeDeprecated: true,
+          MaxResults: 2,
+          NextToken: nextToken,
+        }),
       );
       expect(page.Versions!.length).toBeLessThanOrEqual(2);
       seen.push(...page.Versions!.map((v) => `${v.VersionId}:${v.VersionStages!.join('+')}`));
@@ -376,7 +401,11 @@ describe('Secrets Manager', () => {
   });
 
   test('DescribeSecret reports KMS key and staged versions', async () => {
-    const arn = fake.secrets.createSecret({ name: 's', secretString: 'v1', kmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/k' });
+    const arn = fake.secrets.createSecret({
+      name: 's',
+      secretString: 'v1',
+      kmsKeyId: 'arn:aws:kms:eu-west-1:111122223333:key/k',
+    });
     await putValue('s', 'v2', { token: 't2', stages: ['AWSPENDING'] });
     const out = await secretsManager().send(new DescribeSecretCommand({ SecretId: arn }));
 
@@ -438,16 +467,22 @@ describe('Secrets Manager', () => {
     const forced = await sm.send(new DeleteSecretCommand({ SecretId: arn, ForceDeleteWithoutRecovery: true }));
     expect(forced).toMatchObject({ ARN: arn, Name: 's' });
     expect(forced.DeletionDate).toBeInstanceOf(Date);
-    expect(await failure(sm.send(new DescribeSecretCommand({ SecretId: 's' })))).toBeInstanceOf(ResourceNotFoundException);
+    expect(await failure(sm.send(new DescribeSecretCommand({ SecretId: 's' })))).toBeInstanceOf(
+      ResourceNotFoundException,
+    );
 
     const again = await sm.send(new DeleteSecretCommand({ SecretId: arn, ForceDeleteWithoutRecovery: true }));
     expect(again.DeletionDate).toBeInstanceOf(Date);
-    expect(await failure(sm.send(new DeleteSecretCommand({ SecretId: 'gone' })))).toBeInstanceOf(ResourceNotFoundException);
+    expect(await failure(sm.send(new DeleteSecretCommand({ SecretId: 'gone' })))).toBeInstanceOf(
+      ResourceNotFoundException,
+    );
 
     // The name is free again, under a new ARN; the old ARN does not reach it.
     const recreated = await sm.send(new CreateSecretCommand({ Name: 's', SecretString: 'v2' }));
     expect(recreated.ARN).not.toBe(arn);
-    expect(await failure(sm.send(new GetSecretValueCommand({ SecretId: arn })))).toBeInstanceOf(ResourceNotFoundException);
+    expect(await failure(sm.send(new GetSecretValueCommand({ SecretId: arn })))).toBeInstanceOf(
+      ResourceNotFoundException,
+    );
   });
 
   test('a force-deleted secret scheduled for deletion is gone too', async () => {
@@ -464,7 +499,12 @@ describe('Secrets Manager', () => {
     const state = fake.secrets.get(arn)!;
     expect(state).toMatchObject({ arn, name: 'a', kmsKeyId: 'k' });
     expect(state.versions).toEqual([
-      { versionId: expect.stringMatching(UUID), secretString: 'x', stages: ['AWSCURRENT'], createdDate: expect.any(Date) },
+      {
+        versionId: expect.stringMatching(UUID),
+        secretString: 'x',
+        stages: ['AWSCURRENT'],
+        createdDate: expect.any(Date),
+      },
     ]);
     // get() hands out a copy: changing it does not change the fake.
     state.versions[0].stages.length = 0;
@@ -495,7 +535,11 @@ describe('errors the SDK does not model', () => {
     expect(lsError.message).toContain('DoesNotExist');
     expect(lsError.$fault).toBe('client');
 
-    fake.faults.inject({ service: 'secretsmanager', kind: 'error', error: { status: 400, type: 'Weird', message: 'odd' } });
+    fake.faults.inject({
+      service: 'secretsmanager',
+      kind: 'error',
+      error: { status: 400, type: 'Weird', message: 'odd' },
+    });
     const smError = await failure(secretsManager().send(new GetSecretValueCommand({ SecretId: 's' })));
     expect(smError).toBeInstanceOf(SecretsManagerServiceException);
     expect(smError.name).toBe('Weird');
@@ -521,7 +565,8 @@ describe('errors the SDK does not model', () => {
 
 describe('faults', () => {
   beforeEach(() => fake.lightsail.createBucket('photos'));
-  const createKey = (client: LightsailClient) => client.send(new CreateBucketAccessKeyCommand({ bucketName: 'photos' }));
+  const createKey = (client: LightsailClient) =>
+    client.send(new CreateBucketAccessKeyCommand({ bucketName: 'photos' }));
 
   test.each([
     ['throttle', 400],
@@ -630,7 +675,12 @@ describe('faults', () => {
     const outcomes: string[] = [];
     for (let i = 0; i < 4; i++) {
       await client.send(new GetBucketAccessKeysCommand({ bucketName: 'photos' }));
-      outcomes.push(await client.send(new GetBucketsCommand({})).then(() => 'ok', (e) => e.name));
+      outcomes.push(
+        await client.send(new GetBucketsCommand({})).then(
+          () => 'ok',
+          (e) => e.name,
+        ),
+      );
     }
     expect(outcomes).toEqual(['ok', 'ThrottlingException', 'ThrottlingException', 'ok']);
     expect(fake.faults.pending()).toBe(0);
@@ -642,13 +692,20 @@ describe('faults', () => {
     fake.secrets.createSecret({ name: 's', secretString: 'v' });
     const client = lightsail();
     const results = await Promise.all(
-      Array.from({ length: 6 }, () => client.send(new GetBucketsCommand({})).then(() => 'ok', (e) => e.name)),
+      Array.from({ length: 6 }, () =>
+        client.send(new GetBucketsCommand({})).then(
+          () => 'ok',
+          (e) => e.name,
+        ),
+      ),
     );
     expect(results.filter((r) => r === 'ok')).toHaveLength(2);
     expect(results.filter((r) => r === 'ThrottlingException')).toHaveLength(4);
     expect(fake.requests.filter((r) => r.fault === 'rateLimit')).toHaveLength(4);
     // The other service is not limited.
-    await Promise.all(Array.from({ length: 6 }, () => secretsManager().send(new GetSecretValueCommand({ SecretId: 's' }))));
+    await Promise.all(
+      Array.from({ length: 6 }, () => secretsManager().send(new GetSecretValueCommand({ SecretId: 's' }))),
+    );
 
     fake.faults.rateLimit('lightsail', undefined);
     await Promise.all(Array.from({ length: 6 }, () => client.send(new GetBucketsCommand({}))));
@@ -677,7 +734,12 @@ describe('observation', () => {
     const second = await failure(secretsManager().send(new DescribeSecretCommand({ SecretId: 'x' })));
 
     expect(fake.requests).toEqual([
-      expect.objectContaining({ service: 'lightsail', operation: 'GetBuckets', status: 200, requestId: first.$metadata.requestId }),
+      expect.objectContaining({
+        service: 'lightsail',
+        operation: 'GetBuckets',
+        status: 200,
+        requestId: first.$metadata.requestId,
+      }),
       expect.objectContaining({
         service: 'secretsmanager',
         operation: 'DescribeSecret',
@@ -689,7 +751,7 @@ describe('observation', () => {
     expect(fake.requests[0].startedAt).toBeLessThanOrEqual(fake.requests[0].endedAt!);
   });
 
-  test('the caller\'s app id reaches the request log through the user agent', async () => {
+  test("the caller's app id reaches the request log through the user agent", async () => {
     const client = new LightsailClient({ ...fake.clientConfig(), userAgentAppId: 'container-7', maxAttempts: 1 });
     clients.push(client);
     await client.send(new GetBucketsCommand({}));

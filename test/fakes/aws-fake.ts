@@ -93,7 +93,15 @@ export async function startAwsFake(options: { region?: string; accountId?: strin
     }
     const input = parseJson(raw);
     const userAgent = String(req.headers['user-agent'] ?? '');
-    const record: RequestRecord = { service, operation, input: input ?? {}, status: 0, startedAt, requestId, userAgent };
+    const record: RequestRecord = {
+      service,
+      operation,
+      input: input ?? {},
+      status: 0,
+      startedAt,
+      requestId,
+      userAgent,
+    };
     requests.push(record);
 
     // Faults are decided on arrival, before the operation can change anything.
@@ -181,7 +189,11 @@ function faultAnswer(service: ServiceName, fault: FaultSpec): ApiError {
     case 'throttle429':
       return throttling(service, 429);
     case 'serverError':
-      return serviceError(service, { status: 500, type: serverFaultType(service), message: 'An internal error occurred.' });
+      return serviceError(service, {
+        status: 500,
+        type: serverFaultType(service),
+        message: 'An internal error occurred.',
+      });
     default:
       return serviceError(service, fault.error!);
   }
@@ -192,7 +204,11 @@ function throttling(service: ServiceName, status: number): ApiError {
 }
 
 function serialization(service: ServiceName): ApiError {
-  return serviceError(service, { status: 400, type: 'SerializationException', message: 'The request body is not a JSON object.' });
+  return serviceError(service, {
+    status: 400,
+    type: 'SerializationException',
+    message: 'The request body is not a JSON object.',
+  });
 }
 
 function serverFaultType(service: ServiceName): string {

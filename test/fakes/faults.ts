@@ -42,7 +42,13 @@ export interface FaultSpec {
 }
 
 /** Kinds that answer instead of the operation, so its state change never happens. */
-export const REJECTING_KINDS: ReadonlySet<FaultKind> = new Set(['throttle', 'throttle429', 'serverError', 'drop', 'error']);
+export const REJECTING_KINDS: ReadonlySet<FaultKind> = new Set([
+  'throttle',
+  'throttle429',
+  'serverError',
+  'drop',
+  'error',
+]);
 
 interface ArmedFault {
   spec: FaultSpec;

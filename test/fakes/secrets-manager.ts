@@ -64,7 +64,8 @@ export class FakeSecretsManager {
   /** A copy of the full state, versions and stages included, for invariant checks. */
   /** Moves every version's creation date back, as if that much time had passed (grace periods are measured from it). */
   backdate(arnOrName: string, ms: number): void {
-    for (const version of this.find(arnOrName)?.versions ?? []) version.createdDate = new Date(version.createdDate.getTime() - ms);
+    for (const version of this.find(arnOrName)?.versions ?? [])
+      version.createdDate = new Date(version.createdDate.getTime() - ms);
   }
 
   get(arnOrName: string): SecretState | undefined {
@@ -119,7 +120,8 @@ export class FakeSecretsManager {
         "You can't create this secret because a secret with this name is already scheduled for deletion.",
       );
     }
-    if (existing) throw secretsError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+    if (existing)
+      throw secretsError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
     const secret = this.addSecret(name, {
       description: optionalString(input, 'Description'),
       kmsKeyId: optionalString(input, 'KmsKeyId'),
@@ -142,7 +144,10 @@ export class FakeSecretsManager {
       : holderOf(secret, stage ?? AWSCURRENT);
     if (!version) {
       const which = versionId ? `VersionId: ${versionId}` : `staging label: ${stage ?? AWSCURRENT}`;
-      throw secretsError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for ${which}`);
+      throw secretsError(
+        'ResourceNotFoundException',
+        `Secrets Manager can't find the specified secret value for ${which}`,
+      );
     }
     return {
       ARN: secret.arn,
@@ -194,11 +199,18 @@ export class FakeSecretsManager {
       throw secretsError('InvalidParameterException', 'You must specify MoveToVersionId or RemoveFromVersionId.');
     }
     if (removeFrom !== undefined && holder?.versionId !== removeFrom) {
-      throw secretsError('InvalidParameterException', `The staging label ${stage} is not attached to version ${removeFrom}.`);
+      throw secretsError(
+        'InvalidParameterException',
+        `The staging label ${stage} is not attached to version ${removeFrom}.`,
+      );
     }
     if (moveTo === undefined) {
       // AWSCURRENT can only be moved, never just removed (every secret with versions has a current one).
-      if (stage === AWSCURRENT) throw secretsError('InvalidParameterException', `You can't remove the staging label ${AWSCURRENT}; move it instead.`);
+      if (stage === AWSCURRENT)
+        throw secretsError(
+          'InvalidParameterException',
+          `You can't remove the staging label ${AWSCURRENT}; move it instead.`,
+        );
       detach(secret, stage);
     } else {
       const target = secret.versions.find((v) => v.versionId === moveTo);
@@ -219,7 +231,8 @@ export class FakeSecretsManager {
     // Whether the real service answers this for a secret marked for deletion is
     // UNVERIFIED; the fake takes the stricter view and refuses.
     const secret = this.liveSecret(input);
-    const listed = input.IncludeDeprecated === true ? secret.versions : secret.versions.filter((v) => v.stages.length > 0);
+    const listed =
+      input.IncludeDeprecated === true ? secret.versions : secret.versions.filter((v) => v.stages.length > 0);
     const pageSize = typeof input.MaxResults === 'number' ? input.MaxResults : DEFAULT_PAGE_SIZE;
     const start = pageStart(input.NextToken);
     const page = listed.slice(start, start + pageSize);
@@ -368,7 +381,8 @@ function moveStages(secret: SecretState, stages: string[], target: SecretVersion
 function pageStart(nextToken: unknown): number {
   if (nextToken === undefined) return 0;
   const start = Number(Buffer.from(String(nextToken), 'base64').toString());
-  if (!Number.isInteger(start) || start < 0) throw secretsError('InvalidNextTokenException', 'The NextToken is invalid.');
+  if (!Number.isInteger(start) || start < 0)
+    throw secretsError('InvalidNextTokenException', 'The NextToken is invalid.');
   return start;
 }
 

@@ -99,7 +99,8 @@ function givenBucketKeys(...ids: string[]) {
       accessKeyId,
       status: 'Active',
       createdAt: new Date(Date.UTC(2026, 0, 1 + i)),
-      lastUsed: i === 0 ? { lastUsedDate: new Date(Date.UTC(2026, 5, 1)), region: 'eu-west-1', serviceName: 's3' } : undefined,
+      lastUsed:
+        i === 0 ? { lastUsedDate: new Date(Date.UTC(2026, 5, 1)), region: 'eu-west-1', serviceName: 's3' } : undefined,
     })),
   });
 }
@@ -141,7 +142,11 @@ describe('Create', () => {
       PhysicalResourceId: SECRET_ARN_V0,
       RequestId: event.RequestId,
       LogicalResourceId: event.LogicalResourceId,
-      Data: { AccessKeyId: JSON.parse(put.args[0].input.SecretString!).accessKeyId, SecretArn: SECRET_ARN_V0, BucketName: 'media-assets' },
+      Data: {
+        AccessKeyId: JSON.parse(put.args[0].input.SecretString!).accessKeyId,
+        SecretArn: SECRET_ARN_V0,
+        BucketName: 'media-assets',
+      },
     });
     expect(Object.keys(response.Data!).sort()).toEqual(['AccessKeyId', 'BucketName', 'SecretArn']);
     expectNoSecretIn(everythingSent(), generated);
@@ -171,7 +176,9 @@ describe('Create', () => {
       accessKeyId: createdId,
     });
     expect(endpoint.last()).toMatchObject({ Status: 'FAILED', PhysicalResourceId: SECRET_ARN_V0 });
-    expect(endpoint.last().Reason).toMatch(/Could not store the new access key in its secret \(ResourceExistsException: version exists\)\. The key was deleted again\./);
+    expect(endpoint.last().Reason).toMatch(
+      /Could not store the new access key in its secret \(ResourceExistsException: version exists\)\. The key was deleted again\./,
+    );
     expectNoSecretIn(everythingSent(), generated);
   });
 
@@ -179,7 +186,9 @@ describe('Create', () => {
     givenSecretHolds(PLACEHOLDER);
     givenBucketKeys();
     secrets.on(PutSecretValueCommand).rejects(new Error('KMS key disabled'));
-    lightsail.on(DeleteBucketAccessKeyCommand).rejects(new AccessDeniedException({ message: 'denied', ...meta } as any));
+    lightsail
+      .on(DeleteBucketAccessKeyCommand)
+      .rejects(new AccessDeniedException({ message: 'denied', ...meta } as any));
 
     await handler(createEvent(endpoint.url()));
 
@@ -223,7 +232,7 @@ describe('Create', () => {
     expectNoSecretIn(everythingSent(), generated);
   });
 
-  test('a lineage\'s first key is written with a token of the lineage: every delivery of every request competes', async () => {
+  test("a lineage's first key is written with a token of the lineage: every delivery of every request competes", async () => {
     givenSecretHolds(PLACEHOLDER);
     givenBucketKeys();
     const event = createEvent(endpoint.url());
@@ -234,7 +243,7 @@ describe('Create', () => {
     expect(tokens).toEqual([lineageToken(SECRET_ARN_V0), lineageToken(SECRET_ARN_V0), lineageToken(SECRET_ARN_V0)]);
   });
 
-  test('a delivery that loses the write to another delivery answers with the winner\'s key', async () => {
+  test("a delivery that loses the write to another delivery answers with the winner's key", async () => {
     const winner = newKey();
     givenBucketKeys();
     secrets
@@ -251,7 +260,7 @@ describe('Create', () => {
     expectNoSecretIn(everythingSent(), generated);
   });
 
-  test('a delivery refused for the slot another delivery took answers with that delivery\'s key', async () => {
+  test("a delivery refused for the slot another delivery took answers with that delivery's key", async () => {
     const winner = newKey();
     givenBucketKeys('AKIAOTHERLINEAGE', winner.accessKeyId);
     secrets
@@ -314,7 +323,9 @@ describe('Create', () => {
     expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
     const reason = endpoint.last().Reason!;
     expect(reason).toContain('Bucket "media-assets" already has 2 access keys, Lightsail\'s limit per bucket');
-    expect(reason).toContain('AKIAFIRST (Active, created 2026-01-01T00:00:00.000Z, last used 2026-06-01T00:00:00.000Z)');
+    expect(reason).toContain(
+      'AKIAFIRST (Active, created 2026-01-01T00:00:00.000Z, last used 2026-06-01T00:00:00.000Z)',
+    );
     expect(reason).toContain('AKIASECOND (Active, created 2026-01-02T00:00:00.000Z, never used)');
     expect(reason).toContain('aws lightsail delete-bucket-access-key --bucket-name media-assets --access-key-id <id>');
     expect(reason).toContain('Nothing was changed.');
@@ -339,7 +350,13 @@ describe('Create', () => {
     givenBucketKeys();
     lightsail
       .on(CreateBucketAccessKeyCommand)
-      .rejectsOnce(new LightsailServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } }))
+      .rejectsOnce(
+        new LightsailServiceException({
+          name: 'ThrottlingException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      )
       .callsFake(() => ({ accessKey: { ...newKey(), status: 'Active' } }));
 
     await handler(createEvent(endpoint.url()));
@@ -369,9 +386,15 @@ describe('Create', () => {
     lightsail
       .on(GetBucketAccessKeysCommand)
       .resolvesOnce({ accessKeys: [] })
-      .resolves({ accessKeys: [{ accessKeyId: 'AKIALOSTANSWER', status: 'Active', createdAt: new Date(Date.UTC(2026, 10, 28)) }] });
+      .resolves({
+        accessKeys: [{ accessKeyId: 'AKIALOSTANSWER', status: 'Active', createdAt: new Date(Date.UTC(2026, 10, 28)) }],
+      });
     lightsail.on(CreateBucketAccessKeyCommand).rejects(
-      new LightsailServiceException({ name: 'ServiceException', $fault: 'server', $metadata: { httpStatusCode: 500 } }),
+      new LightsailServiceException({
+        name: 'ServiceException',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 500 },
+      }),
     );
 
     await handler(createEvent(endpoint.url()));
@@ -379,14 +402,18 @@ describe('Create', () => {
     expect(lightsail).toHaveReceivedCommandTimes(CreateBucketAccessKeyCommand, 1);
     const reason = endpoint.last().Reason!;
     expect(reason).toContain('failed without an answer (ServiceException');
-    expect(reason).toContain('the bucket now has a key it did not have before: AKIALOSTANSWER (Active, created 2026-11-28');
+    expect(reason).toContain(
+      'the bucket now has a key it did not have before: AKIALOSTANSWER (Active, created 2026-11-28',
+    );
     expect(reason).toContain('delete it (aws lightsail delete-bucket-access-key --bucket-name media-assets');
   });
 
   test('any other refusal to create is reported with its cause', async () => {
     givenSecretHolds(PLACEHOLDER);
     givenBucketKeys();
-    lightsail.on(CreateBucketAccessKeyCommand).rejects(new AccessDeniedException({ message: 'not allowed', ...meta } as any));
+    lightsail
+      .on(CreateBucketAccessKeyCommand)
+      .rejects(new AccessDeniedException({ message: 'not allowed', ...meta } as any));
 
     await handler(createEvent(endpoint.url()));
 
@@ -397,7 +424,9 @@ describe('Create', () => {
 
   test('a missing bucket gives an error that says what to do, not an SDK dump', async () => {
     givenSecretHolds(PLACEHOLDER);
-    lightsail.on(GetBucketAccessKeysCommand).rejects(new NotFoundException({ message: 'bucket DoesNotExist', ...meta } as any));
+    lightsail
+      .on(GetBucketAccessKeysCommand)
+      .rejects(new NotFoundException({ message: 'bucket DoesNotExist', ...meta } as any));
 
     await handler(createEvent(endpoint.url()));
 
@@ -465,7 +494,9 @@ describe('Update', () => {
     givenSecretHolds(PLACEHOLDER, SECRET_ARN_V1);
     givenBucketKeys(old.accessKeyId);
 
-    await handler(updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()));
+    await handler(
+      updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()),
+    );
 
     expect(lightsail).toHaveReceivedCommandTimes(CreateBucketAccessKeyCommand, 1);
     expect(lightsail).not.toHaveReceivedCommand(DeleteBucketAccessKeyCommand);
@@ -481,9 +512,13 @@ describe('Update', () => {
     givenSecretHolds(PLACEHOLDER, SECRET_ARN_V1);
     givenBucketKeys(old.accessKeyId, 'AKIAOTHERLINEAGE');
     secrets.on(ListSecretVersionIdsCommand, { SecretId: SECRET_ARN_V0 }).resolves({ Versions: [{ VersionId: 'c' }] });
-    secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: 'c' }).resolves({ SecretString: record(old) });
+    secrets
+      .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: 'c' })
+      .resolves({ SecretString: record(old) });
 
-    await handler(updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()));
+    await handler(
+      updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()),
+    );
 
     expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
     expect(endpoint.last()).toMatchObject({ Status: 'FAILED', PhysicalResourceId: SECRET_ARN_V0 });
@@ -491,24 +526,34 @@ describe('Update', () => {
     expectNoSecretIn(everythingSent(), generated);
   });
 
-  test('a replacement of a rotated key ends its previous key\'s grace period to free the slot; the current key stays', async () => {
+  test("a replacement of a rotated key ends its previous key's grace period to free the slot; the current key stays", async () => {
     const current = newKey();
     const rotatedOut = newKey();
     givenSecretHolds(record(current));
     givenSecretHolds(PLACEHOLDER, SECRET_ARN_V1);
-    secrets.on(ListSecretVersionIdsCommand, { SecretId: SECRET_ARN_V0 }).resolves({ Versions: [{ VersionId: 'c' }, { VersionId: 'p' }] });
-    secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: 'c' }).resolves({ SecretString: record(current) });
-    secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: 'p' }).resolves({ SecretString: record(rotatedOut) });
+    secrets
+      .on(ListSecretVersionIdsCommand, { SecretId: SECRET_ARN_V0 })
+      .resolves({ Versions: [{ VersionId: 'c' }, { VersionId: 'p' }] });
+    secrets
+      .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: 'c' })
+      .resolves({ SecretString: record(current) });
+    secrets
+      .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: 'p' })
+      .resolves({ SecretString: record(rotatedOut) });
     givenBucketKeys(current.accessKeyId, rotatedOut.accessKeyId);
     lightsail.on(DeleteBucketAccessKeyCommand).callsFake(() => givenBucketKeys(current.accessKeyId));
 
-    await handler(updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()));
+    await handler(
+      updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()),
+    );
 
     expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId)).toEqual([
       rotatedOut.accessKeyId,
     ]);
     expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V1 });
-    expect(String(output.json().at(-1)!.notes)).toContain(`Ended the grace period of rotated-out key ${rotatedOut.accessKeyId}`);
+    expect(String(output.json().at(-1)!.notes)).toContain(
+      `Ended the grace period of rotated-out key ${rotatedOut.accessKeyId}`,
+    );
     expectNoSecretIn(everythingSent(), generated);
   });
 
@@ -516,26 +561,33 @@ describe('Update', () => {
     ['the new physical id', SECRET_ARN_V1, []],
     // The old physical id looks like the rollback of a failed move: the replacement's keys go now, not at cleanup.
     ['the old physical id', SECRET_ARN_V0, ['replacement']],
-  ])('a rollback back to the old lineage, carrying %s, adopts the old key untouched', async (_, physicalId, deleted) => {
-    const old = newKey();
-    const replacement = newKey();
-    givenSecretHolds(record(old));
-    givenSecretHolds(record(replacement), SECRET_ARN_V1);
-    secrets.on(ListSecretVersionIdsCommand, { SecretId: SECRET_ARN_V1 }).resolves({ Versions: [{ VersionId: 'r' }] });
-    secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN_V1, VersionId: 'r' }).resolves({ SecretString: record(replacement) });
-    givenBucketKeys(old.accessKeyId, replacement.accessKeyId);
+  ])(
+    'a rollback back to the old lineage, carrying %s, adopts the old key untouched',
+    async (_, physicalId, deleted) => {
+      const old = newKey();
+      const replacement = newKey();
+      givenSecretHolds(record(old));
+      givenSecretHolds(record(replacement), SECRET_ARN_V1);
+      secrets.on(ListSecretVersionIdsCommand, { SecretId: SECRET_ARN_V1 }).resolves({ Versions: [{ VersionId: 'r' }] });
+      secrets
+        .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V1, VersionId: 'r' })
+        .resolves({ SecretString: record(replacement) });
+      givenBucketKeys(old.accessKeyId, replacement.accessKeyId);
 
-    await handler(updateEvent(endpoint.url(), physicalId, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })));
+      await handler(
+        updateEvent(endpoint.url(), physicalId, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })),
+      );
 
-    expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
-    expect(secrets).not.toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: SECRET_ARN_V0 });
-    expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId)).toEqual(
-      deleted.map(() => replacement.accessKeyId),
-    );
-    expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0 });
-    expect(endpoint.last().Data!.AccessKeyId).toBe(old.accessKeyId);
-    expectNoSecretIn(everythingSent(), generated);
-  });
+      expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+      expect(secrets).not.toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: SECRET_ARN_V0 });
+      expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId)).toEqual(
+        deleted.map(() => replacement.accessKeyId),
+      );
+      expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0 });
+      expect(endpoint.last().Data!.AccessKeyId).toBe(old.accessKeyId);
+      expectNoSecretIn(everythingSent(), generated);
+    },
+  );
 });
 
 describe('Update rolling back from a lineage CloudFormation recorded as failed', () => {
@@ -544,8 +596,12 @@ describe('Update rolling back from a lineage CloudFormation recorded as failed',
       SecretString: record(key),
       VersionId: `${secretArn}-v`,
     });
-    secrets.on(ListSecretVersionIdsCommand, { SecretId: secretArn }).resolves({ Versions: [{ VersionId: `${secretArn}-v` }] });
-    secrets.on(GetSecretValueCommand, { SecretId: secretArn, VersionId: `${secretArn}-v` }).resolves({ SecretString: record(key) });
+    secrets
+      .on(ListSecretVersionIdsCommand, { SecretId: secretArn })
+      .resolves({ Versions: [{ VersionId: `${secretArn}-v` }] });
+    secrets
+      .on(GetSecretValueCommand, { SecretId: secretArn, VersionId: `${secretArn}-v` })
+      .resolves({ SecretString: record(key) });
   }
 
   test('deletes the keys of the attempted lineage, whose secret CloudFormation deletes without a Delete here', async () => {
@@ -556,12 +612,18 @@ describe('Update rolling back from a lineage CloudFormation recorded as failed',
     givenBucketKeys(old.accessKeyId, attempted.accessKeyId);
 
     // The failed update kept the old physical id; the rollback restores the old properties.
-    await handler(updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })));
+    await handler(
+      updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })),
+    );
 
     expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId)).toEqual([
       attempted.accessKeyId,
     ]);
-    expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0, Data: { AccessKeyId: old.accessKeyId } });
+    expect(endpoint.last()).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: SECRET_ARN_V0,
+      Data: { AccessKeyId: old.accessKeyId },
+    });
     expect(String(output.json().at(-1)!.notes)).toContain(`Rolled back from ${SECRET_ARN_V1}`);
     expectNoSecretIn(everythingSent(), generated);
   });
@@ -580,7 +642,9 @@ describe('Update rolling back from a lineage CloudFormation recorded as failed',
       return {};
     });
 
-    await handler(updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })));
+    await handler(
+      updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })),
+    );
 
     expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0 });
     expect(output.json().at(-1)).toMatchObject({ outcome: 'replaced-missing-key' });
@@ -593,12 +657,20 @@ describe('Update rolling back from a lineage CloudFormation recorded as failed',
     givenLineage(SECRET_ARN_V1, newKey());
     givenBucketKeys('AKIARETAINEDONE', 'AKIARETAINEDTWO');
 
-    await handler(updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })));
+    await handler(
+      updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })),
+    );
 
-    expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0, Data: { AccessKeyId: gone.accessKeyId } });
+    expect(endpoint.last()).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: SECRET_ARN_V0,
+      Data: { AccessKeyId: gone.accessKeyId },
+    });
     const log = output.json().at(-1)!;
     expect(log.outcome).toBe('restored');
-    expect(String(log.notes)).toContain(`Restored the lineage with its recorded key ${gone.accessKeyId}, which could not be replaced`);
+    expect(String(log.notes)).toContain(
+      `Restored the lineage with its recorded key ${gone.accessKeyId}, which could not be replaced`,
+    );
     expectNoSecretIn(everythingSent(), generated);
   });
 
@@ -609,7 +681,9 @@ describe('Update rolling back from a lineage CloudFormation recorded as failed',
     givenLineage(SECRET_ARN_V1, newer);
     givenBucketKeys(newer.accessKeyId, 'AKIARETAINED');
 
-    await handler(updateEvent(endpoint.url(), SECRET_ARN_V1, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })));
+    await handler(
+      updateEvent(endpoint.url(), SECRET_ARN_V1, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })),
+    );
 
     expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0 });
     expect(output.json().at(-1)).toMatchObject({ outcome: 'restored' });
@@ -622,7 +696,12 @@ describe('Update rolling back from a lineage CloudFormation recorded as failed',
     givenBucketKeys(old.accessKeyId);
 
     await handler(
-      updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1, RemovalPolicy: 'retain' })),
+      updateEvent(
+        endpoint.url(),
+        SECRET_ARN_V0,
+        keyProperties(),
+        keyProperties({ SecretArn: SECRET_ARN_V1, RemovalPolicy: 'retain' }),
+      ),
     );
 
     expect(lightsail).not.toHaveReceivedCommand(DeleteBucketAccessKeyCommand);
@@ -635,7 +714,9 @@ describe('Update rolling back from a lineage CloudFormation recorded as failed',
     givenSecretHolds(PLACEHOLDER, SECRET_ARN_V1);
     givenBucketKeys(old.accessKeyId);
 
-    await handler(updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()));
+    await handler(
+      updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()),
+    );
 
     expect(lightsail).not.toHaveReceivedCommand(DeleteBucketAccessKeyCommand);
     expect(secrets).not.toHaveReceivedCommand(ListSecretVersionIdsCommand);
@@ -649,7 +730,9 @@ describe('Delete', () => {
       Versions: values.map((_, i) => ({ VersionId: `v${i}`, VersionStages: i === 0 ? ['AWSCURRENT'] : [] })),
     });
     values.forEach((value, i) =>
-      secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: `v${i}` }).resolves({ SecretString: value }),
+      secrets
+        .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: `v${i}` })
+        .resolves({ SecretString: value }),
     );
   }
 
@@ -666,7 +749,10 @@ describe('Delete', () => {
     ]);
     expect(secrets).toHaveReceivedCommandWith(ListSecretVersionIdsCommand, { IncludeDeprecated: true });
     expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0 });
-    expect(output.json().at(-1)).toMatchObject({ outcome: 'deleted', deletedKeyIds: [current.accessKeyId, previous.accessKeyId] });
+    expect(output.json().at(-1)).toMatchObject({
+      outcome: 'deleted',
+      deletedKeyIds: [current.accessKeyId, previous.accessKeyId],
+    });
     expectNoSecretIn(everythingSent(), generated);
   });
 
@@ -683,7 +769,7 @@ describe('Delete', () => {
     expect(endpoint.last().Status).toBe('SUCCESS');
   });
 
-  test('claims each key\'s replacement token before deleting the key, so a late healing write fails', async () => {
+  test("claims each key's replacement token before deleting the key, so a late healing write fails", async () => {
     const key = newKey();
     givenVersions(record(key));
 
@@ -735,7 +821,12 @@ describe('Delete', () => {
     ['the bucket is already gone', new NotFoundException({ message: 'Bucket DoesNotExist', ...meta } as any)],
     [
       'the service says "DoesNotExist" without the typed error',
-      new LightsailServiceException({ name: 'OperationFailureException', $fault: 'client', message: 'Resource DoesNotExist', ...meta }),
+      new LightsailServiceException({
+        name: 'OperationFailureException',
+        $fault: 'client',
+        message: 'Resource DoesNotExist',
+        ...meta,
+      }),
     ],
   ])('succeeds when %s', async (_, error) => {
     givenVersions(record(newKey()));
@@ -750,7 +841,9 @@ describe('Delete', () => {
 
   test('fails on any other error, so CloudFormation can retry the delete', async () => {
     givenVersions(record(newKey()));
-    lightsail.on(DeleteBucketAccessKeyCommand).rejects(new AccessDeniedException({ message: 'denied', ...meta } as any));
+    lightsail
+      .on(DeleteBucketAccessKeyCommand)
+      .rejects(new AccessDeniedException({ message: 'denied', ...meta } as any));
 
     await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
 
@@ -770,7 +863,9 @@ describe('Delete', () => {
 
   test('an id that is not one of our secrets is a no-op', async () => {
     await handler(deleteEvent(endpoint.url(), 'TestStack-MediaKey-1A2B3C'));
-    await handler(deleteEvent(endpoint.url(), 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:someone-else-AbCdEf'));
+    await handler(
+      deleteEvent(endpoint.url(), 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:someone-else-AbCdEf'),
+    );
 
     expect(lightsail.calls()).toHaveLength(0);
     expect(secrets.calls()).toHaveLength(0);
@@ -846,7 +941,10 @@ describe('answering CloudFormation', () => {
     endpoint.failNext = 10;
     await expect(handler(deleteEvent(endpoint.url(), 'not-ours'))).rejects.toThrow('answered HTTP 500');
     endpoint.failNext = 0;
-    expect(output.json().at(-1)).toMatchObject({ level: 'ERROR', error: expect.stringContaining('Could not answer CloudFormation') });
+    expect(output.json().at(-1)).toMatchObject({
+      level: 'ERROR',
+      error: expect.stringContaining('Could not answer CloudFormation'),
+    });
   }, 20_000);
 
   test('work that outlives the Lambda timeout is answered as a failure before the timeout', async () => {

@@ -6,7 +6,8 @@ import type {
 } from 'aws-lambda';
 import { RESOURCE_TYPE } from '../../lib/contract';
 
-export const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/TestStack/6c7f2f40-0000-11ef-0000-0a1b2c3d4e5f';
+export const STACK_ID =
+  'arn:aws:cloudformation:eu-west-1:123456789012:stack/TestStack/6c7f2f40-0000-11ef-0000-0a1b2c3d4e5f';
 export const SECRET_ARN_V0 =
   'arn:aws:secretsmanager:eu-west-1:123456789012:secret:lightsail-bucket-access-key/TestStack/media-assets/c8a4070ebf-v0-AbCdEf';
 export const SECRET_ARN_V1 =
@@ -35,7 +36,12 @@ const common = (responseUrl: string) => ({
 });
 
 export function createEvent(responseUrl: string, props = keyProperties(), requestId = nextRequestId()) {
-  return { ...common(responseUrl), RequestType: 'Create', RequestId: requestId, ResourceProperties: props } as CloudFormationCustomResourceCreateEvent;
+  return {
+    ...common(responseUrl),
+    RequestType: 'Create',
+    RequestId: requestId,
+    ResourceProperties: props,
+  } as CloudFormationCustomResourceCreateEvent;
 }
 
 export function updateEvent(

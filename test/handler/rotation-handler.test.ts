@@ -31,7 +31,10 @@ let output: ConsoleCapture;
 let generated: string[];
 
 function newKey() {
-  const key = { accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64') };
+  const key = {
+    accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64'),
+  };
   generated.push(key.secretAccessKey);
   return key;
 }
@@ -40,23 +43,35 @@ const record = (key: { accessKeyId: string; secretAccessKey: string }) =>
 
 /** The secret's versions: id -> [stages, value]. */
 function givenVersions(versions: Record<string, [string[], string, Date?]>) {
-  secrets.on(GetSecretValueCommand).rejects(Object.assign(new Error('no such version'), { name: 'ResourceNotFoundException' }));
+  secrets
+    .on(GetSecretValueCommand)
+    .rejects(Object.assign(new Error('no such version'), { name: 'ResourceNotFoundException' }));
   secrets.on(DescribeSecretCommand).resolves({
     VersionIdsToStages: Object.fromEntries(Object.entries(versions).map(([id, [stages]]) => [id, stages])),
   });
   secrets.on(ListSecretVersionIdsCommand).resolves({
-    Versions: Object.entries(versions).map(([id, [stages, , created]]) => ({ VersionId: id, VersionStages: stages, CreatedDate: created })),
+    Versions: Object.entries(versions).map(([id, [stages, , created]]) => ({
+      VersionId: id,
+      VersionStages: stages,
+      CreatedDate: created,
+    })),
   });
   for (const [id, [stages, value]] of Object.entries(versions)) {
-    secrets.on(GetSecretValueCommand, { SecretId: SECRET, VersionId: id }).resolves({ VersionId: id, SecretString: value });
+    secrets
+      .on(GetSecretValueCommand, { SecretId: SECRET, VersionId: id })
+      .resolves({ VersionId: id, SecretString: value });
     for (const stage of stages) {
-      secrets.on(GetSecretValueCommand, { SecretId: SECRET, VersionStage: stage }).resolves({ VersionId: id, SecretString: value });
+      secrets
+        .on(GetSecretValueCommand, { SecretId: SECRET, VersionStage: stage })
+        .resolves({ VersionId: id, SecretString: value });
     }
   }
 }
 
 function givenBucketKeys(...keys: Array<{ accessKeyId: string; status?: string }>) {
-  lightsail.on(GetBucketAccessKeysCommand).resolves({ accessKeys: keys.map((k) => ({ status: "Active", ...k })) as any });
+  lightsail
+    .on(GetBucketAccessKeysCommand)
+    .resolves({ accessKeys: keys.map((k) => ({ status: 'Active', ...k })) as any });
 }
 
 const step = (Step: string) => handler({ SecretId: SECRET, ClientRequestToken: TOKEN, Step } as any);
@@ -86,9 +101,20 @@ describe('createSecret', () => {
 
     expect(lightsail).toHaveReceivedCommandWith(DeleteBucketAccessKeyCommand, { accessKeyId: previous.accessKeyId });
     const [put] = secrets.commandCalls(PutSecretValueCommand);
-    expect(put.args[0].input).toMatchObject({ SecretId: SECRET, ClientRequestToken: TOKEN, VersionStages: ['AWSPENDING'] });
-    expect(JSON.parse(put.args[0].input.SecretString!)).toMatchObject({ bucketName: 'media-assets', endpoint: 'https://media/' });
-    expect(output.json().at(-1)).toMatchObject({ step: 'createSecret', outcome: 'created', deletedKeyIds: [previous.accessKeyId] });
+    expect(put.args[0].input).toMatchObject({
+      SecretId: SECRET,
+      ClientRequestToken: TOKEN,
+      VersionStages: ['AWSPENDING'],
+    });
+    expect(JSON.parse(put.args[0].input.SecretString!)).toMatchObject({
+      bucketName: 'media-assets',
+      endpoint: 'https://media/',
+    });
+    expect(output.json().at(-1)).toMatchObject({
+      step: 'createSecret',
+      outcome: 'created',
+      deletedKeyIds: [previous.accessKeyId],
+    });
   });
 
   test('does nothing when the pending version of this token exists', async () => {
@@ -131,7 +157,9 @@ describe('createSecret', () => {
       .on(GetSecretValueCommand, { SecretId: SECRET, VersionId: TOKEN })
       .rejectsOnce(Object.assign(new Error('no such version'), { name: 'ResourceNotFoundException' }))
       .resolves({ VersionId: TOKEN, SecretString: record(winner) });
-    secrets.on(PutSecretValueCommand).rejects(new ResourceExistsException({ message: 'exists', $metadata: { httpStatusCode: 400 } }));
+    secrets
+      .on(PutSecretValueCommand)
+      .rejects(new ResourceExistsException({ message: 'exists', $metadata: { httpStatusCode: 400 } }));
 
     await step('createSecret');
 
@@ -234,7 +262,12 @@ describe('grace periods', () => {
   test('one secret failing does not stop the others, and fails the invocation', async () => {
     secrets.on(ListSecretVersionIdsCommand).rejects(new Error('throttled for good'));
     await expect(
-      handler({ expireGracePeriods: [{ secretArn: SECRET, gracePeriodSeconds: 1 }, { secretArn: `${SECRET}x`, gracePeriodSeconds: 1 }] }),
+      handler({
+        expireGracePeriods: [
+          { secretArn: SECRET, gracePeriodSeconds: 1 },
+          { secretArn: `${SECRET}x`, gracePeriodSeconds: 1 },
+        ],
+      }),
     ).rejects.toThrow('2 of 2 grace periods could not be checked');
     expect(output.json().filter((l) => l.outcome === 'failed')).toHaveLength(2);
   });

@@ -53,7 +53,10 @@ export function synthesize(spec: AppSpec): SynthesizedApp {
   const app = new App({ outdir: assemblyDir });
   const stack = new Stack(app, STACK_NAME, { env: { account: ACCOUNT, region: REGION } });
   const buckets = new Map(
-    spec.buckets.map((name) => [name, new lightsail.CfnBucket(stack, `Bucket-${name}`, { bucketName: name, bundleId: 'small_1_0' })]),
+    spec.buckets.map((name) => [
+      name,
+      new lightsail.CfnBucket(stack, `Bucket-${name}`, { bucketName: name, bundleId: 'small_1_0' }),
+    ]),
   );
   const keys = spec.keys.map((k) => {
     const bucket = buckets.get(k.bucket);

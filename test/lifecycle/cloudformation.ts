@@ -185,7 +185,8 @@ export class CloudFormation {
       return;
     }
     if (isDeepStrictEqual(properties, current.properties) && definition.Type === current.definition.Type) {
-      if (!isDeepStrictEqual(definition, current.definition)) actions.push({ kind: 'redefined', logicalId, before: current });
+      if (!isDeepStrictEqual(definition, current.definition))
+        actions.push({ kind: 'redefined', logicalId, before: current });
       this.resources.set(logicalId, { ...current, definition });
       return;
     }
@@ -374,8 +375,13 @@ export class CloudFormation {
       return { ...base, ...answer };
     }
     if (type === 'AWS::Lambda::Function') this.lambda.deploy(current.attributes.Arn, this.functionConfig(properties));
-    if (type === 'AWS::SecretsManager::Secret' && !isDeepStrictEqual(properties.GenerateSecretString, current.properties.GenerateSecretString)) {
-      throw new ResourceFailure('the simulator does not model a changed GenerateSecretString (it would overwrite the secret)');
+    if (
+      type === 'AWS::SecretsManager::Secret' &&
+      !isDeepStrictEqual(properties.GenerateSecretString, current.properties.GenerateSecretString)
+    ) {
+      throw new ResourceFailure(
+        'the simulator does not model a changed GenerateSecretString (it would overwrite the secret)',
+      );
     }
     if (type === TRIPWIRE_TYPE && (properties.Fail === 'true' || properties.Fail === true)) {
       throw new ResourceFailure('the tripwire failed');
@@ -390,7 +396,11 @@ export class CloudFormation {
   private async deleteResource(resource: DeployedResource, action: string, replaced = false): Promise<void> {
     const policy = replaced ? resource.definition.UpdateReplacePolicy : resource.definition.DeletionPolicy;
     if (policy === 'Retain') {
-      this.events.push({ logicalId: resource.logicalId, action: `${action} skipped: Retain`, physicalId: resource.physicalId });
+      this.events.push({
+        logicalId: resource.logicalId,
+        action: `${action} skipped: Retain`,
+        physicalId: resource.physicalId,
+      });
       return;
     }
     await this.record(resource.logicalId, action, async () => {
@@ -464,12 +474,17 @@ export class CloudFormation {
     if (!first) {
       throw new ResourceFailure(`${logicalId}: no answer from the custom resource's function (it would time out)`);
     }
-    if (first.Status !== 'SUCCESS') throw new ResourceFailure(first.Reason ?? 'FAILED without a reason', first.PhysicalResourceId);
+    if (first.Status !== 'SUCCESS')
+      throw new ResourceFailure(first.Reason ?? 'FAILED without a reason', first.PhysicalResourceId);
     if (requestType === 'Delete') return { physicalId: first.PhysicalResourceId, attributes: {} };
     return { physicalId: first.PhysicalResourceId, attributes: { ...(first.Data ?? {}) } };
   }
 
-  private async record<T extends ResolvedResource>(logicalId: string, action: string, work: () => Promise<T>): Promise<T> {
+  private async record<T extends ResolvedResource>(
+    logicalId: string,
+    action: string,
+    work: () => Promise<T>,
+  ): Promise<T> {
     try {
       const result = await work();
       this.events.push({ logicalId, action, physicalId: result.physicalId });
@@ -489,9 +504,10 @@ function isCustomResource(type: string): boolean {
 function initialSecretString(properties: Record<string, unknown>): string {
   if (typeof properties.SecretString === 'string') return properties.SecretString;
   const spec = properties.GenerateSecretString as
-    | { SecretStringTemplate?: string; GenerateStringKey?: string; PasswordLength?: number }
-    | undefined;
-  const generated = randomUUID().replace(/-/g, '').slice(0, Number(spec?.PasswordLength ?? 32));
+    { SecretStringTemplate?: string; GenerateStringKey?: string; PasswordLength?: number } | undefined;
+  const generated = randomUUID()
+    .replace(/-/g, '')
+    .slice(0, Number(spec?.PasswordLength ?? 32));
   if (!spec?.SecretStringTemplate || !spec.GenerateStringKey) return generated;
   return JSON.stringify({ ...JSON.parse(spec.SecretStringTemplate), [spec.GenerateStringKey]: generated });
 }

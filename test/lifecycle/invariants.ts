@@ -24,7 +24,10 @@ export function recordedKeyIds(fake: AwsFake): Set<string> {
  * 1. No orphan keys: every key on every bucket is recorded in a secret. Keys whose creator was killed before it
  * could record them (or whose creation answer was lost) are returned apart, not as violations.
  */
-export function checkNoOrphans(fake: AwsFake, unrecordable: ReadonlySet<string>): { violations: string[]; unrecorded: string[] } {
+export function checkNoOrphans(
+  fake: AwsFake,
+  unrecordable: ReadonlySet<string>,
+): { violations: string[]; unrecorded: string[] } {
   const recorded = recordedKeyIds(fake);
   const violations: string[] = [];
   const unrecorded: string[] = [];
@@ -75,7 +78,9 @@ export function checkSecretsWork(
     // After a rotation the attribute shows the key of the last deploy until the resource answers again.
     const rotatedSince = [...rotated].some((id) => resource.logicalId.startsWith(id));
     if (resource.attributes.AccessKeyId !== record.accessKeyId && !rotatedSince) {
-      violations.push(`${where}: AccessKeyId is ${resource.attributes.AccessKeyId}, the secret holds ${record.accessKeyId}`);
+      violations.push(
+        `${where}: AccessKeyId is ${resource.attributes.AccessKeyId}, the secret holds ${record.accessKeyId}`,
+      );
     }
   }
   return violations;
@@ -89,7 +94,10 @@ export interface KeySnapshot {
 
 export function snapshotKeys(fake: AwsFake, cfn: CloudFormation): Map<string, KeySnapshot> {
   return new Map(
-    keyResources(cfn).map((r) => [r.logicalId, { physicalId: r.physicalId, accessKeyId: currentKey(fake, r)?.accessKeyId }]),
+    keyResources(cfn).map((r) => [
+      r.logicalId,
+      { physicalId: r.physicalId, accessKeyId: currentKey(fake, r)?.accessKeyId },
+    ]),
   );
 }
 

@@ -7,7 +7,6 @@ const path = require('node:path');
 const codeDir = process.argv[2];
 const handlerSpec = process.argv[3] || 'index.handler';
 const [file, exportName] = handlerSpec.split('.');
-// eslint-disable-next-line import/no-dynamic-require
 const handler = require(path.join(codeDir, file))[exportName];
 
 process.on('message', async (message) => {

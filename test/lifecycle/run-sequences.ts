@@ -43,16 +43,22 @@ async function runWorker(runs: number, seed: number): Promise<WorkerResult> {
       if (step.kind === 'deleteKeyOutOfBand') count('key deleted out of band');
       if (step.kind === 'expireGracePeriods') count('grace periods end');
       if (step.kind !== 'deploy' && step.kind !== 'rotate') continue;
-      step.faults.forEach((f) => count(`fault ${f.kind} on ${f.operation}${step.kind === 'rotate' ? ' (rotation)' : ''}`));
+      step.faults.forEach((f) =>
+        count(`fault ${f.kind} on ${f.operation}${step.kind === 'rotate' ? ' (rotation)' : ''}`),
+      );
       if (step.crashAfter) count(`crash after ${step.crashAfter}${step.kind === 'rotate' ? ' (rotation)' : ''}`);
       if (step.kind === 'rotate') continue;
       if ((step.simulator.deliveries ?? 1) > 1) count(`request delivered ${step.simulator.deliveries} times`);
-      if (step.app.failAfterKeys) count(`later resource fails (rollback physical id: ${step.simulator.rollbackPhysicalId})`);
+      if (step.app.failAfterKeys)
+        count(`later resource fails (rollback physical id: ${step.simulator.rollbackPhysicalId})`);
     }
     if (sequence.secretDeletedBeforeTeardown) count('secret scheduled for deletion out of band');
-    for (const r of reports) if (r.step.startsWith('rotate') && !r.step.startsWith('rotate 0')) count('rotations of rotating keys (steps)');
-    for (let i = 0; i < world.rotationFailures; i++) count('rotations failed for want of a slot (explained in the error)');
-    for (let i = 0; i < world.cfn.rollbackRetries; i++) count('rollback step retried after the rest of the rollback (ContinueUpdateRollback)');
+    for (const r of reports)
+      if (r.step.startsWith('rotate') && !r.step.startsWith('rotate 0')) count('rotations of rotating keys (steps)');
+    for (let i = 0; i < world.rotationFailures; i++)
+      count('rotations failed for want of a slot (explained in the error)');
+    for (let i = 0; i < world.cfn.rollbackRetries; i++)
+      count('rollback step retried after the rest of the rollback (ContinueUpdateRollback)');
     if (world.unrecordable.size > 0) {
       sequencesWithUnrecorded++;
       unrecordedKeys += world.unrecordable.size;
@@ -92,7 +98,13 @@ async function runWorker(runs: number, seed: number): Promise<WorkerResult> {
 function startWorker(runs: number, seed: number): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
     const child = fork(__filename, [], {
-      env: { ...process.env, LIFECYCLE_WORKER_RUNS: String(runs), LIFECYCLE_WORKER_SEED: String(seed) },
+      // Prefer lib/*.ts to the lib/*.js a build leaves beside them.
+      env: {
+        ...process.env,
+        TS_NODE_PREFER_TS_EXTS: 'true',
+        LIFECYCLE_WORKER_RUNS: String(runs),
+        LIFECYCLE_WORKER_SEED: String(seed),
+      },
       execArgv: ['-r', 'ts-node/register/transpile-only'],
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
@@ -118,17 +130,27 @@ async function main(): Promise<number> {
   for (const r of results) for (const [k, v] of Object.entries(r.tally)) tally[k] = (tally[k] ?? 0) + v;
   const sum = (pick: (r: WorkerResult) => number) => results.reduce((n, r) => n + pick(r), 0);
 
-  console.log(`seeds ${results.map((r) => r.seed).join(', ')} (replay: LIFECYCLE_SEED=${seed} LIFECYCLE_WORKERS=${workers}); ${Math.round((Date.now() - started) / 1000)} s`);
+  console.log(
+    `seeds ${results.map((r) => r.seed).join(', ')} (replay: LIFECYCLE_SEED=${seed} LIFECYCLE_WORKERS=${workers}); ${Math.round((Date.now() - started) / 1000)} s`,
+  );
   console.log('exercised (steps, shrinking included):');
-  console.log(Object.entries(tally).sort().map(([k, v]) => `  ${k}: ${v}`).join('\n'));
+  console.log(
+    Object.entries(tally)
+      .sort()
+      .map(([k, v]) => `  ${k}: ${v}`)
+      .join('\n'),
+  );
   console.log(
     `keys created for a handler that never saw them (killed right after CreateBucketAccessKey took effect, or its ` +
       `answer lost): ${sum((r) => r.unrecordedKeys)} in ${sum((r) => r.sequencesWithUnrecorded)} sequences. ` +
       'Reported apart, not as violations: the handler cannot know them; its errors name them.',
   );
-  for (const r of results) if (r.counterexample) console.log(`\nseed ${r.seed}, shrunk counterexample:\n${r.counterexample}\n`);
+  for (const r of results)
+    if (r.counterexample) console.log(`\nseed ${r.seed}, shrunk counterexample:\n${r.counterexample}\n`);
   const violations = sum((r) => r.violations);
-  console.log(`lifecycle: ${sum((r) => r.sequences)} sequences, ${sum((r) => r.steps)} steps, ${violations} invariant violations`);
+  console.log(
+    `lifecycle: ${sum((r) => r.sequences)} sequences, ${sum((r) => r.steps)} steps, ${violations} invariant violations`,
+  );
   return violations === 0 ? 0 : 1;
 }
 

@@ -73,7 +73,10 @@ describe('CloudFormation paths', () => {
       world.cfn.options.rollbackPhysicalId = rollbackPhysicalId;
       clean(await world.deploy(app([key('K', 'media')])));
       const before = { physicalId: resource('K').physicalId, key: secretKeyOf('K') };
-      clean(await world.deploy(app([key('K', 'media', { serial: 1 })], { failAfterKeys: true })), 'UPDATE_ROLLBACK_COMPLETE');
+      clean(
+        await world.deploy(app([key('K', 'media', { serial: 1 })], { failAfterKeys: true })),
+        'UPDATE_ROLLBACK_COMPLETE',
+      );
       expect({ physicalId: resource('K').physicalId, key: secretKeyOf('K') }).toEqual(before);
       expect(keysOn('media')).toEqual([before.key]);
       expect(world.cfn.events.map((e) => e.action)).toEqual(
@@ -83,7 +86,10 @@ describe('CloudFormation paths', () => {
   );
 
   test('a failed first deploy rolls back to nothing', async () => {
-    clean(await world.deploy(app([key('K', 'media'), key('J', 'existing')], { failAfterKeys: true })), 'ROLLBACK_COMPLETE');
+    clean(
+      await world.deploy(app([key('K', 'media'), key('J', 'existing')], { failAfterKeys: true })),
+      'ROLLBACK_COMPLETE',
+    );
     expect(world.fake.lightsail.allKeys()).toEqual([]);
     expect(world.fake.secrets.all()).toEqual([]);
   });
@@ -152,7 +158,7 @@ describe('the handler dies between two AWS calls, and Lambda retries the request
     const [lost] = [...world.unrecordable];
     const reason = failures().find((f) => f.includes('already has 2 access keys'))!;
     expect(reason).toContain(lost);
-    expect(reason).toContain('None of them is recorded in this key\'s secret');
+    expect(reason).toContain("None of them is recorded in this key's secret");
     expect(reason).toContain('aws lightsail delete-bucket-access-key --bucket-name existing');
   });
 });
@@ -310,7 +316,7 @@ describe('scheduled rotation, driven as Secrets Manager does', () => {
     expect(world.rotationFailures).toBe(0);
   });
 
-  test('a serial bump of a rotated key ends its previous key\'s grace early, and rolls back to the current key', async () => {
+  test("a serial bump of a rotated key ends its previous key's grace early, and rolls back to the current key", async () => {
     clean(await world.deploy(rotating()));
     clean(await world.rotateAll());
     const current = secretKeyOf('R');

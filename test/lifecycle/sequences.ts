@@ -36,7 +36,8 @@ export interface RotateStep {
   readonly crashAfter?: string;
 }
 
-export type Step = DeployStep | RotateStep | { readonly kind: 'deleteKeyOutOfBand' } | { readonly kind: 'expireGracePeriods' };
+export type Step =
+  DeployStep | RotateStep | { readonly kind: 'deleteKeyOutOfBand' } | { readonly kind: 'expireGracePeriods' };
 
 export interface Sequence {
   readonly steps: Step[];
@@ -66,7 +67,9 @@ const keyArb = (id: string): fc.Arbitrary<KeySpec | undefined> =>
 
 /** A rotating key needs its bucket to itself (synth refuses otherwise): rotation stays only where it is alone. */
 function withinSlots(keys: KeySpec[]): KeySpec[] {
-  return keys.map((k) => (k.rotation && keys.some((o) => o !== k && o.bucket === k.bucket) ? { ...k, rotation: undefined } : k));
+  return keys.map((k) =>
+    k.rotation && keys.some((o) => o !== k && o.bucket === k.bucket) ? { ...k, rotation: undefined } : k,
+  );
 }
 
 /** An app whose buckets hold at most two keys each (more fails at synth time, which the construct tests cover). */
@@ -80,7 +83,9 @@ const appArb: fc.Arbitrary<AppSpec> = fc
     keys: withinSlots(keys.filter((k): k is KeySpec => k !== undefined)),
     failAfterKeys,
   }))
-  .filter((app) => [...STACK_BUCKETS, ...EXTERNAL_BUCKETS].every((b) => app.keys.filter((k) => k.bucket === b).length <= 2));
+  .filter((app) =>
+    [...STACK_BUCKETS, ...EXTERNAL_BUCKETS].every((b) => app.keys.filter((k) => k.bucket === b).length <= 2),
+  );
 
 const faultArb: fc.Arbitrary<FaultSpec> = fc
   .constantFrom(...(Object.keys(HANDLER_OPERATIONS) as Array<keyof typeof HANDLER_OPERATIONS>))
@@ -88,7 +93,14 @@ const faultArb: fc.Arbitrary<FaultSpec> = fc
     fc.record({
       service: fc.constant(service),
       operation: fc.constantFrom(...HANDLER_OPERATIONS[service]),
-      kind: fc.constantFrom('throttle', 'throttle429', 'serverError', 'drop', 'dropAfterCommit', 'latency') as fc.Arbitrary<FaultSpec['kind']>,
+      kind: fc.constantFrom(
+        'throttle',
+        'throttle429',
+        'serverError',
+        'drop',
+        'dropAfterCommit',
+        'latency',
+      ) as fc.Arbitrary<FaultSpec['kind']>,
       // The SDK backs off half a second and more after throttling: one at a time keeps the run short (the
       // scenario suite throttles three calls in a row).
       times: fc.integer({ min: 1, max: 2 }),

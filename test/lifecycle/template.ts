@@ -38,7 +38,8 @@ export function dependenciesOf(template: Template, logicalId: string): Set<strin
     if (value === null || typeof value !== 'object') return;
     for (const [key, inner] of Object.entries(value)) {
       if (key === 'Ref' && typeof inner === 'string') found.add(inner);
-      else if (key === 'Fn::GetAtt') found.add((Array.isArray(inner) ? inner[0] : String(inner).split('.')[0]) as string);
+      else if (key === 'Fn::GetAtt')
+        found.add((Array.isArray(inner) ? inner[0] : String(inner).split('.')[0]) as string);
       else if (key === 'Fn::Sub') {
         const text = Array.isArray(inner) ? inner[0] : inner;
         for (const m of String(text).matchAll(/\$\{([^}.!]+)/g)) found.add(m[1]);

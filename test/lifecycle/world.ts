@@ -9,14 +9,7 @@ import { type AwsFake, type FaultSpec, startAwsFake } from '../fakes/aws-fake';
 import { ResponseEndpoint } from '../support/capture';
 import { ACCOUNT, type AppSpec, REGION, STACK_NAME, assemblyRoot, synthesize } from './apps';
 import { CloudFormation, type SimulatorOptions, type StackStatus } from './cloudformation';
-import {
-  checkNoLeak,
-  checkNoOrphans,
-  checkRollback,
-  checkSecretsWork,
-  keyResources,
-  snapshotKeys,
-} from './invariants';
+import { checkNoLeak, checkNoOrphans, checkRollback, checkSecretsWork, keyResources, snapshotKeys } from './invariants';
 import { LambdaService } from './lambda-service';
 
 export interface StepReport {
@@ -103,7 +96,9 @@ export class LifecycleWorld {
     await this.cfn.settle();
     // A custom resource that answered in this deploy reports the current key again.
     for (const e of this.cfn.events.slice(eventsBefore)) {
-      if (!e.failure) for (const id of this.rotated) if (e.logicalId.startsWith(id) && e.action.startsWith('UPDATE')) this.rotated.delete(id);
+      if (!e.failure)
+        for (const id of this.rotated)
+          if (e.logicalId.startsWith(id) && e.action.startsWith('UPDATE')) this.rotated.delete(id);
     }
     const violations = this.commonChecks();
     if (status === 'CREATE_COMPLETE' || status === 'UPDATE_COMPLETE' || status === 'UPDATE_ROLLBACK_COMPLETE') {
@@ -115,7 +110,8 @@ export class LifecycleWorld {
     if (status === 'ROLLBACK_FAILED' && this.operatorDeletesUnrecordedKeys()) {
       // The handler's errors named the keys; the operator deleted them, then the failed stack.
       const deleted = await this.cfn.deleteStack();
-      if (deleted !== 'DELETE_COMPLETE') violations.push(`the failed stack could not be deleted: ${this.lastFailures()}`);
+      if (deleted !== 'DELETE_COMPLETE')
+        violations.push(`the failed stack could not be deleted: ${this.lastFailures()}`);
     } else if (status === 'UPDATE_ROLLBACK_FAILED' && this.operatorDeletesUnrecordedKeys()) {
       // They held the slot a restored lineage needed; the operator deleted them and continued the rollback.
       if (!(await this.cfn.continueRollback())) violations.push(`the rollback failed: ${this.lastFailures()}`);
@@ -180,7 +176,9 @@ export class LifecycleWorld {
    * same token (up to three attempts here).
    */
   public async rotateAll(): Promise<StepReport> {
-    const schedules = [...this.cfn.resources.values()].filter((r) => r.definition.Type === 'AWS::SecretsManager::RotationSchedule');
+    const schedules = [...this.cfn.resources.values()].filter(
+      (r) => r.definition.Type === 'AWS::SecretsManager::RotationSchedule',
+    );
     const failures: string[] = [];
     for (const schedule of schedules) {
       const secretArn = String(schedule.properties.SecretId);
@@ -190,7 +188,11 @@ export class LifecycleWorld {
       for (let attempt = 1; attempt <= 3; attempt++) {
         failure = undefined;
         for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
-          failure = await this.lambda.invokeSync(functionArn, { SecretId: secretArn, ClientRequestToken: token, Step: step });
+          failure = await this.lambda.invokeSync(functionArn, {
+            SecretId: secretArn,
+            ClientRequestToken: token,
+            Step: step,
+          });
           if (failure) break;
         }
         if (!failure) break;
@@ -212,7 +214,9 @@ export class LifecycleWorld {
     const rules = [...this.cfn.resources.values()].filter((r) => r.definition.Type === 'AWS::Events::Rule');
     for (const rule of rules) {
       const target = (rule.properties.Targets as Array<{ Arn: string; Input: string }>)[0];
-      const input = JSON.parse(target.Input) as { expireGracePeriods: Array<{ secretArn: string; gracePeriodSeconds: number }> };
+      const input = JSON.parse(target.Input) as {
+        expireGracePeriods: Array<{ secretArn: string; gracePeriodSeconds: number }>;
+      };
       for (const g of input.expireGracePeriods) this.fake.secrets.backdate(g.secretArn, g.gracePeriodSeconds * 1000);
       await this.lambda.invokeSync(target.Arn, input);
     }
@@ -223,7 +227,11 @@ export class LifecycleWorld {
   public scheduleSecretDeletionOutOfBand(): StepReport {
     const resource = keyResources(this.cfn)[0];
     if (resource) this.fake.secrets.scheduleDeletionOutOfBand(resource.physicalId);
-    return this.report(`schedule secret of ${resource?.logicalId ?? '(none)'} for deletion`, undefined, this.commonChecks());
+    return this.report(
+      `schedule secret of ${resource?.logicalId ?? '(none)'} for deletion`,
+      undefined,
+      this.commonChecks(),
+    );
   }
 
   /** Everything the system under test printed or answered in this sequence. */
@@ -281,7 +289,8 @@ export class LifecycleWorld {
   }
 
   private collectSecrets(): void {
-    for (const secret of this.fake.generatedSecrets()) if (!this.allSecrets.includes(secret)) this.allSecrets.push(secret);
+    for (const secret of this.fake.generatedSecrets())
+      if (!this.allSecrets.includes(secret)) this.allSecrets.push(secret);
   }
 }
 

@@ -7,7 +7,7 @@ const root = path.join(__dirname, '..', '..');
 
 export function readmeUsageExample(): string {
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-  const match = readme.match(/<!-- usage:start -->\n```ts\n([\s\S]*?)```\n<!-- usage:end -->/);
+  const match = readme.match(/<!-- usage:start -->\n+```ts\n([\s\S]*?)```\n+<!-- usage:end -->/);
   if (!match) throw new Error('README.md has no usage example between <!-- usage:start --> and <!-- usage:end -->');
   return match[1];
 }
