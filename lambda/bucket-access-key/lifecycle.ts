@@ -74,13 +74,15 @@ export function isKeySecretArn(physicalResourceId: string): boolean {
 
 /** Create or Update: make sure the lineage's secret records a live key for the bucket. */
 export async function reconcile(props: KeyResourceProperties, region: string): Promise<LifecycleResult> {
-  const [current, bucketKeys, endpoint] = await Promise.all([
+  const [current, bucketKeys] = await Promise.all([
     aws
       .readSecretStage(props.SecretArn, 'AWSCURRENT')
       .then((v) => parseKeySecret(v?.secretString), explainSecretScheduledForDeletion(props.SecretArn)),
     listKeysOrExplain(props.BucketName, region),
-    props.Endpoint ?? aws.bucketEndpoint(props.BucketName).catch(explainMissingBucket(props.BucketName, region)),
   ]);
+  // Only a new key needs the endpoint: read while the key is created, not on every update.
+  const endpoint = async () =>
+    props.Endpoint ?? aws.bucketEndpoint(props.BucketName).catch(explainMissingBucket(props.BucketName, region));
 
   if (current && current.bucketName !== props.BucketName) {
     throw new KeyError(
@@ -142,7 +144,7 @@ async function createAndRecordWithinLimit(
   props: KeyResourceProperties,
   token: string,
   bucketKeys: readonly aws.BucketKeyInfo[],
-  where: { region: string; endpoint: string },
+  where: { region: string; endpoint: () => Promise<string> },
 ): Promise<string> {
   if (bucketKeys.length >= MAX_KEYS_PER_BUCKET) {
     throw new KeyError(
@@ -273,14 +275,16 @@ export async function remove(physicalResourceId: string, props: KeyResourcePrope
   const deletedKeyIds: string[] = [];
   for (let pass = 1; pass <= MAX_DELETE_PASSES; pass++) {
     const fresh = records.filter((r) => !handled.has(r.accessKeyId));
-    if (fresh.length === 0) break;
-    await Promise.all(
+    // Only a replacement token found taken means a key may have been recorded since the last read.
+    const taken = await Promise.all(
       fresh.map(async (r) => {
         handled.add(r.accessKeyId);
-        await claim(physicalResourceId, replacementToken(physicalResourceId, r.accessKeyId));
+        const replaced = await claim(physicalResourceId, replacementToken(physicalResourceId, r.accessKeyId));
         if (await aws.deleteKey(r.bucketName, r.accessKeyId)) deletedKeyIds.push(r.accessKeyId);
+        return replaced;
       }),
     );
+    if (!taken.includes(true)) break;
     records = await readRecords(physicalResourceId);
   }
   return { physicalResourceId, outcome: 'deleted', deletedKeyIds, notes: notes.length ? notes : undefined };
@@ -295,12 +299,17 @@ async function claimAndRead(secretArn: string, token: string): Promise<KeySecret
 }
 
 /**
- * Takes a key-write token for a retired marker, so that a later key write with it fails. A ResourceExistsException
- * means a key was written with it: the next read finds that key. A secret that is gone or scheduled for deletion
- * fails that read too, which handles it.
+ * Takes a key-write token for a retired marker, so that a later key write with it fails. Returns whether the token
+ * was taken already: a key was written with it, which the next read finds. A secret that is gone or scheduled for
+ * deletion fails that read too, which handles it.
  */
-async function claim(secretArn: string, token: string): Promise<void> {
-  await aws.putSecret(secretArn, RETIRED_MARKER, token).catch(() => undefined);
+async function claim(secretArn: string, token: string): Promise<boolean> {
+  try {
+    await aws.putSecret(secretArn, RETIRED_MARKER, token);
+    return false;
+  } catch (error) {
+    return (error as { name?: string }).name === 'ResourceExistsException';
+  }
 }
 
 function result(

@@ -102,7 +102,7 @@ async function createPending(secretArn: string, token: string, region: string): 
       keys,
       {
         region: current.region || region,
-        endpoint: current.endpoint,
+        endpoint: async () => current.endpoint,
       },
       ['AWSPENDING'],
     );

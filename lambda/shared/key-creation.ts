@@ -19,17 +19,23 @@ export async function createAndRecord(
   bucketName: string,
   token: string,
   keysBefore: readonly aws.BucketKeyInfo[],
-  where: { region: string; endpoint: string },
+  where: { region: string; endpoint: () => Promise<string> },
   versionStages?: string[],
 ): Promise<string> {
-  const created = await createKeyOrExplain(bucketName, secretArn, keysBefore);
-  const value: KeySecretValue = { ...created, bucketName, ...where };
+  const [created, endpoint] = await Promise.allSettled([
+    createKeyOrExplain(bucketName, secretArn, keysBefore),
+    where.endpoint(),
+  ]);
+  if (created.status === 'rejected') throw created.reason;
+  const { accessKeyId } = created.value;
+  if (endpoint.status === 'rejected') return deleteNewKey(bucketName, accessKeyId, endpoint.reason);
+  const value: KeySecretValue = { ...created.value, bucketName, region: where.region, endpoint: endpoint.value };
   try {
     await aws.putSecret(secretArn, serializeKeySecret(value), token, versionStages);
   } catch (writeError) {
-    await deleteNewKey(bucketName, created.accessKeyId, writeError);
+    await deleteNewKey(bucketName, accessKeyId, writeError);
   }
-  return created.accessKeyId;
+  return accessKeyId;
 }
 
 /** Attempts at CreateBucketAccessKey when Lightsail throttles it or its answer is lost before it took effect. */

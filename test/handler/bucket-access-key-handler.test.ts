@@ -488,6 +488,24 @@ describe('Update', () => {
     expectNoSecretIn(everythingSent(), generated);
   });
 
+  test('an update that adopts the key of a bucket given by name does not read the endpoint', async () => {
+    const existing = newKey();
+    givenSecretHolds(record(existing));
+    givenBucketKeys(existing.accessKeyId);
+
+    await handler(
+      updateEvent(
+        endpoint.url(),
+        SECRET_ARN_V0,
+        keyProperties({ Endpoint: '', RemovalPolicy: 'retain' }),
+        keyProperties({ Endpoint: '' }),
+      ),
+    );
+
+    expect(lightsail).not.toHaveReceivedCommand(GetBucketsCommand);
+    expect(lightsail.calls().length + secrets.calls().length).toBe(2);
+  });
+
   test('a new serial (a new secret) is a replacement: a new key, a new physical id, nothing deleted', async () => {
     const old = newKey();
     givenSecretHolds(record(old));
@@ -783,7 +801,7 @@ describe('Delete', () => {
     expect(claim!.calledBefore(deletion as never)).toBe(true);
   });
 
-  test('deletes keys written while it ran, found in a further pass', async () => {
+  test('a replacement token found taken means a key was recorded meanwhile: a further pass deletes it', async () => {
     const first = newKey();
     const late = newKey();
     secrets
@@ -792,6 +810,10 @@ describe('Delete', () => {
       .resolves({ Versions: [{ VersionId: 'v0' }, { VersionId: 'v1' }] });
     secrets.on(GetSecretValueCommand, { VersionId: 'v0' }).resolves({ SecretString: record(first) });
     secrets.on(GetSecretValueCommand, { VersionId: 'v1' }).resolves({ SecretString: record(late) });
+    // A late delivery replaced the first key (seen gone) before the claim of its replacement token.
+    secrets
+      .on(PutSecretValueCommand, { ClientRequestToken: replacementToken(SECRET_ARN_V0, first.accessKeyId) })
+      .rejects(new ResourceExistsException({ message: 'exists', ...meta }));
 
     await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
 
@@ -799,6 +821,13 @@ describe('Delete', () => {
       first.accessKeyId,
       late.accessKeyId,
     ]);
+  });
+
+  test('when every token was free, one read of the versions is enough', async () => {
+    givenVersions(record(newKey()), record(newKey()));
+    await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
+    expect(secrets).toHaveReceivedCommandTimes(ListSecretVersionIdsCommand, 1);
+    expect(lightsail).toHaveReceivedCommandTimes(DeleteBucketAccessKeyCommand, 2);
   });
 
   test('follows ListSecretVersionIds pages', async () => {
