@@ -23,11 +23,12 @@ import {
 import { redactLater } from './redact';
 
 /**
- * Attempts per call (the SDK's standard retry mode: exponential backoff with jitter, for throttling, 5xx and
- * dropped connections). Higher than the SDK's default of 3 because many keys created at once share Lightsail's
- * per-account rate limit; AWS_MAX_ATTEMPTS overrides it.
+ * Attempts per call (the SDK's standard retry mode: exponential backoff with jitter up to 20 s, for throttling,
+ * 5xx and dropped connections). Far above the SDK's default of 3 because many keys created at once share
+ * Lightsail's per-account rate limit: 20 attempts wait for minutes, within the function's 5-minute timeout.
+ * AWS_MAX_ATTEMPTS overrides it.
  */
-const DEFAULT_MAX_ATTEMPTS = 12;
+const DEFAULT_MAX_ATTEMPTS = 20;
 
 let lightsailClient: LightsailClient | undefined;
 let keyCreationClient: LightsailClient | undefined;

@@ -39,7 +39,7 @@ export async function createAndRecord(
 }
 
 /** Attempts at CreateBucketAccessKey when Lightsail throttles it or its answer is lost before it took effect. */
-const CREATE_ATTEMPTS = 10;
+const CREATE_ATTEMPTS = 20;
 
 /**
  * Creates a key. Throttling is retried (Lightsail did nothing). A failure that may have taken effect (a server
@@ -57,7 +57,7 @@ export async function createKeyOrExplain(
     } catch (error) {
       const retry = attempt < CREATE_ATTEMPTS && (await mayRetryCreate(error, bucketName, keysBefore));
       if (!retry) throw await explainCreateFailure(error, bucketName, secretArn, keysBefore);
-      await sleep(backoffMs(attempt));
+      await sleep(backoffMs(attempt, aws.isThrottling(error)));
     }
   }
 }
@@ -104,9 +104,12 @@ export function newKeys(before: readonly aws.BucketKeyInfo[], now: readonly aws.
   return now.filter((k) => !known.has(k.accessKeyId));
 }
 
-/** Exponential backoff with full jitter, as the AWS SDKs do. */
-function backoffMs(attempt: number): number {
-  return Math.random() * Math.min(5_000, 100 * 2 ** attempt);
+/**
+ * Exponential backoff with full jitter, as the AWS SDKs do: from a 500 ms base after throttling, 100 ms otherwise,
+ * up to 20 s. Many keys created at once share Lightsail's per-account rate; 20 attempts wait for minutes.
+ */
+function backoffMs(attempt: number, throttled: boolean): number {
+  return Math.random() * Math.min(20_000, (throttled ? 500 : 100) * 2 ** attempt);
 }
 
 export function sleep(ms: number): Promise<void> {
