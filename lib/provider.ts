@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ArnFormat, Aws, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -23,6 +23,13 @@ export const ROTATION_ASSET_DIR = path.join(ASSETS_DIR, 'rotation-handler');
 
 const PROVIDER_ID = 'LightsailBucketAccessKeyProvider';
 const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
+
+/**
+ * Bucket ARNs the handlers' key statement names one by one. A resolved ARN takes about 85 characters; 40 of them
+ * keep the statement well within 6,144, the most a managed policy holds (aws-cdk-lib moves a statement there when
+ * the role's inline policy would be too large, and never splits a statement).
+ */
+const MAX_NAMED_BUCKETS = 40;
 
 /** A handler function and the statements that grow as keys are added. */
 interface Handler {
@@ -123,28 +130,53 @@ export class BucketAccessKeyProvider extends Construct {
     );
   }
 
-  /** Lets the handlers create and delete keys of a bucket whose ARN is known (a CfnBucket in this app). */
+  /**
+   * Lets the handlers create and delete keys of a bucket whose ARN is known (a CfnBucket in this app). Past
+   * MAX_NAMED_BUCKETS, the statement names every bucket of the account and region instead of growing further.
+   */
   public grantBucket(bucketArn: string): void {
-    if (this.buckets.has(bucketArn)) return;
-    this.buckets.add(bucketArn);
-    for (const handler of this.handlers) handler.keyStatement.addResources(bucketArn);
+    if (this.buckets.has(bucketArn) || this.buckets.has(this.anyBucketArn)) return;
+    if (this.buckets.size < MAX_NAMED_BUCKETS) {
+      this.addBucketResource(bucketArn);
+      return;
+    }
+    Annotations.of(this).addWarningV2(
+      'cdk-lightsail-bucket-access-key:manyBuckets',
+      `Keys of more than ${MAX_NAMED_BUCKETS} CfnBuckets in this stack: the handlers may create and delete keys of ` +
+        "any Lightsail bucket in the stack's account and region, as one ARN per bucket would exceed IAM's policy " +
+        'size quota. Split the buckets across stacks to keep the permission scoped to each bucket.',
+    );
+    this.grantAnyBucket(
+      `Keys of more than ${MAX_NAMED_BUCKETS} buckets: one ARN per bucket would exceed IAM's policy size quota (about 85 characters each; 6,144 for a managed policy, where aws-cdk-lib moves a statement that does not fit inline). A synth warning says so.`,
+    );
   }
 
   /** For a bucket known only by name: any bucket of this account and region (Lightsail ARNs hold an id, not the name). */
   public grantBucketByName(): void {
-    const anyBucket = Stack.of(this).formatArn({
+    this.grantAnyBucket(
+      'A bucket given by name only: Lightsail bucket ARNs hold an id, not the name, so no ARN can name it. Pass the CfnBucket as `bucket` to scope this to its ARN.',
+    );
+  }
+
+  private get anyBucketArn(): string {
+    return Stack.of(this).formatArn({
       service: 'lightsail',
       resource: 'Bucket',
       resourceName: '*',
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
+  }
+
+  private grantAnyBucket(reason: string): void {
+    const anyBucket = this.anyBucketArn;
     if (this.buckets.has(anyBucket)) return;
-    this.grantBucket(anyBucket);
-    acknowledge(
-      this,
-      wildcardResourceRule(this, anyBucket),
-      'A bucket given by name only: Lightsail bucket ARNs hold an id, not the name, so no ARN can name it. Pass the CfnBucket as `bucket` to scope this to its ARN.',
-    );
+    this.addBucketResource(anyBucket);
+    acknowledge(this, wildcardResourceRule(this, anyBucket), reason);
+  }
+
+  private addBucketResource(bucketArn: string): void {
+    this.buckets.add(bucketArn);
+    for (const handler of this.handlers) handler.keyStatement.addResources(bucketArn);
   }
 
   /** Lets the handlers write and read secrets encrypted with a customer-managed KMS key, through Secrets Manager only. */

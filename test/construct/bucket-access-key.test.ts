@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lightsail from 'aws-cdk-lib/aws-lightsail';
@@ -151,6 +151,34 @@ describe('handler permissions', () => {
     const statement = statementWith(Template.fromStack(stack), 'lightsail:DeleteBucketAccessKey');
     expect(JSON.stringify(statement.Resource)).toContain(':Bucket/*');
     expect(statement.Resource).not.toEqual('*');
+  });
+
+  test('past 40 CfnBuckets, the statement stops growing: any bucket of the account and region, with a warning', () => {
+    const stack = newStack();
+    for (let i = 0; i < 45; i++) {
+      new BucketAccessKey(stack, `Key${i}`, { bucket: newBucket(stack, `bucket-${i}`, `Bucket${i}`) });
+    }
+    const template = Template.fromStack(stack);
+    const resources = statementWith(template, 'lightsail:CreateBucketAccessKey').Resource;
+    expect(resources).toHaveLength(41);
+    expect(resources.slice(0, 40)).toEqual(
+      Array.from({ length: 40 }, (_, i) => ({ 'Fn::GetAtt': [`Bucket${i}`, 'BucketArn'] })),
+    );
+    expect(JSON.stringify(resources[40])).toContain(':Bucket/*');
+    Annotations.fromStack(stack).hasWarning(
+      '/TestStack/LightsailBucketAccessKeyProvider',
+      Match.stringLikeRegexp('Keys of more than 40 CfnBuckets in this stack'),
+    );
+  });
+
+  test('40 CfnBuckets are each named, without a warning', () => {
+    const stack = newStack();
+    for (let i = 0; i < 40; i++) {
+      new BucketAccessKey(stack, `Key${i}`, { bucket: newBucket(stack, `bucket-${i}`, `Bucket${i}`) });
+    }
+    const template = Template.fromStack(stack);
+    expect(statementWith(template, 'lightsail:CreateBucketAccessKey').Resource).toHaveLength(40);
+    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
   });
 
   test('Secrets Manager access is limited to this stack key secrets', () => {
