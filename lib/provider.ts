@@ -209,7 +209,8 @@ export class BucketAccessKeyProvider extends Construct {
           'secretsmanager:ListSecretVersionIds',
           'secretsmanager:UpdateSecretVersionStage',
         ],
-        timeout: Duration.minutes(2),
+        // As long as the custom resource handler's: both retry throttled calls for minutes (see lambda/shared/aws.ts).
+        timeout: Duration.minutes(5),
       });
       this.rotation.function.addPermission('InvokedBySecretsManager', {
         principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),

@@ -5,6 +5,7 @@
  */
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import type { KeyResourceProperties } from '../../lib/contract';
+import { limitKeyCreation } from '../shared/key-creation';
 import { failureResponse, sendResponse, successResponse, type CfnResponse } from '../shared/cfn-response';
 import { describeError, logLine } from '../shared/log';
 import { type LifecycleResult, readProperties, reconcile, remove, update } from './lifecycle';
@@ -17,6 +18,7 @@ export async function handler(event: CloudFormationCustomResourceEvent, context?
   let result: LifecycleResult | undefined;
   let response: CfnResponse;
   let failure: string | undefined;
+  limitKeyCreation(context);
   try {
     result = await withDeadline(dispatch(event), context);
     response = successResponse(event, result.physicalResourceId, { ...result.data });

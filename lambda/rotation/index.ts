@@ -2,6 +2,8 @@
  * The rotation handler of BucketAccessKey secrets. Secrets Manager invokes it with one step of a rotation; an
  * EventBridge schedule invokes it to end grace periods. One structured log line per event, never a secret.
  */
+import type { Context } from 'aws-lambda';
+import { limitKeyCreation } from '../shared/key-creation';
 import { describeError, logLine } from '../shared/log';
 import { type RotationStep, type StepResult, expireGracePeriod, runStep } from './steps';
 
@@ -19,7 +21,8 @@ export interface GracePeriodEvent {
 
 const STEPS: readonly string[] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
 
-export async function handler(event: RotationEvent | GracePeriodEvent): Promise<void> {
+export async function handler(event: RotationEvent | GracePeriodEvent, context?: Context): Promise<void> {
+  limitKeyCreation(context);
   const region = process.env.AWS_REGION ?? '';
   if ('expireGracePeriods' in event) {
     // Each secret on its own: one failing does not keep the others' grace periods from ending.

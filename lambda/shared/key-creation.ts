@@ -38,6 +38,22 @@ export async function createAndRecord(
   return accessKeyId;
 }
 
+/**
+ * Time an invocation keeps after starting a key creation: to record the key (or delete it again) and answer.
+ * Lightsail returns a key's secret only in the answer to its creation, so a key created just before the Lambda
+ * timeout could be frozen, with its secret, before it was recorded.
+ */
+const KEY_CREATION_RESERVE_MS = 45_000;
+
+/** Until when this invocation may start creating a key (set by each handler from its Lambda context). */
+let keyCreationDeadline = Number.POSITIVE_INFINITY;
+
+export function limitKeyCreation(context: { getRemainingTimeInMillis?: () => number } | undefined): void {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  keyCreationDeadline =
+    remaining === undefined ? Number.POSITIVE_INFINITY : Date.now() + remaining - KEY_CREATION_RESERVE_MS;
+}
+
 /** Attempts at CreateBucketAccessKey when Lightsail throttles it or its answer is lost before it took effect. */
 const CREATE_ATTEMPTS = 20;
 
@@ -52,6 +68,12 @@ export async function createKeyOrExplain(
   keysBefore: readonly aws.BucketKeyInfo[],
 ): Promise<aws.NewBucketKey> {
   for (let attempt = 1; ; attempt++) {
+    if (Date.now() > keyCreationDeadline) {
+      throw new KeyError(
+        `Too little of the handler's time was left to create an access key for bucket "${bucketName}" and record ` +
+          'it (AWS was slow or throttling): nothing was created. A retry starts afresh.',
+      );
+    }
     try {
       return await aws.createKey(bucketName);
     } catch (error) {

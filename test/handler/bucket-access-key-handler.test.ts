@@ -976,6 +976,30 @@ describe('answering CloudFormation', () => {
     });
   }, 20_000);
 
+  test('too close to the Lambda timeout, no key is created: it could not be recorded in time', async () => {
+    givenSecretHolds(PLACEHOLDER);
+    givenBucketKeys();
+    const context = { getRemainingTimeInMillis: () => 40_000 } as Context;
+
+    await handler(createEvent(endpoint.url()), context);
+
+    expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+    expect(endpoint.last().Status).toBe('FAILED');
+    expect(endpoint.last().Reason).toContain('Too little of the handler');
+    expect(endpoint.last().Reason).toContain('nothing was created');
+  });
+
+  test('with time enough left, the same request creates the key', async () => {
+    givenSecretHolds(PLACEHOLDER);
+    givenBucketKeys();
+    const context = { getRemainingTimeInMillis: () => 300_000 } as Context;
+
+    await handler(createEvent(endpoint.url()), context);
+
+    expect(lightsail).toHaveReceivedCommandTimes(CreateBucketAccessKeyCommand, 1);
+    expect(endpoint.last().Status).toBe('SUCCESS');
+  });
+
   test('work that outlives the Lambda timeout is answered as a failure before the timeout', async () => {
     givenSecretHolds(PLACEHOLDER);
     lightsail.on(GetBucketAccessKeysCommand).callsFake(() => new Promise(() => {}));

@@ -18,6 +18,7 @@ import {
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../lambda/rotation';
@@ -132,6 +133,18 @@ describe('createSecret', () => {
     await step('createSecret');
     expect(lightsail.calls()).toHaveLength(0);
     expect(output.json().at(-1)).toMatchObject({ outcome: 'already-current' });
+  });
+
+  test('too close to the Lambda timeout, no key is created; Secrets Manager retries the step', async () => {
+    const current = newKey();
+    givenVersions({ v1: [['AWSCURRENT'], record(current)] });
+    givenBucketKeys(current);
+    const event = { SecretId: SECRET, ClientRequestToken: TOKEN, Step: 'createSecret' } as const;
+
+    await expect(handler(event, { getRemainingTimeInMillis: () => 30_000 } as Context)).rejects.toThrow(
+      'nothing was created',
+    );
+    expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
   });
 
   test('a secret without a key yet cannot rotate', async () => {
