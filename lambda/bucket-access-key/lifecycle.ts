@@ -72,8 +72,18 @@ export function isKeySecretArn(physicalResourceId: string): boolean {
   );
 }
 
+/**
+ * Frees slots on a full bucket before a key is created, returning the keys left and notes for the log. Only a move
+ * away from a rotated lineage has slots to free (see replaceLineage).
+ */
+type MakeRoom = (keys: readonly aws.BucketKeyInfo[]) => Promise<{ keys: aws.BucketKeyInfo[]; notes: string[] }>;
+
 /** Create or Update: make sure the lineage's secret records a live key for the bucket. */
-export async function reconcile(props: KeyResourceProperties, region: string): Promise<LifecycleResult> {
+export async function reconcile(
+  props: KeyResourceProperties,
+  region: string,
+  makeRoom?: MakeRoom,
+): Promise<LifecycleResult> {
   const [current, bucketKeys] = await Promise.all([
     aws
       .readSecretStage(props.SecretArn, 'AWSCURRENT')
@@ -103,13 +113,19 @@ export async function reconcile(props: KeyResourceProperties, region: string): P
     );
   }
   const token = current ? replacementToken(props.SecretArn, current.accessKeyId) : lineageToken(props.SecretArn);
+  let keysBefore: readonly aws.BucketKeyInfo[] = bucketKeys;
+  if (makeRoom && bucketKeys.length >= MAX_KEYS_PER_BUCKET) {
+    const room = await makeRoom(bucketKeys);
+    keysBefore = room.keys;
+    notes.push(...room.notes);
+  }
   try {
-    const accessKeyId = await createAndRecordWithinLimit(props, token, bucketKeys, { region, endpoint });
+    const accessKeyId = await createAndRecordWithinLimit(props, token, keysBefore, { region, endpoint });
     return result(props, current ? 'replaced-missing-key' : 'created', accessKeyId, notes);
   } catch (error) {
     // Another delivery of this request (Lambda may deliver one more than once, at the same time) may have won the
     // race for the slot or the write: then its key is this lineage's key, and this delivery answers with it too.
-    const record = await awaitWinner(props, token, bucketKeys);
+    const record = await awaitWinner(props, token, keysBefore);
     if (record) return result(props, 'adopted', record.accessKeyId, ['Adopted the key another delivery recorded.']);
     throw error;
   }
@@ -205,34 +221,37 @@ async function restoreAsItWas(props: KeyResourceProperties, error: unknown): Pro
 
 /**
  * A forward move to a new lineage (a changed bucket or serial) needs a free slot for the new key. A rotated lineage
- * holds its previous key for a grace period: that key is rotated out already, so the move ends its grace early
- * rather than fail. The lineage's current key is never touched, so a rollback finds it intact.
+ * holds its previous key for a grace period: that key is rotated out already, so when the bucket is full the move
+ * ends its grace early rather than fail. The lineage's current key is never touched, so a rollback finds it intact.
  */
 async function replaceLineage(
   props: KeyResourceProperties,
   previous: KeyResourceProperties,
   region: string,
 ): Promise<LifecycleResult> {
-  const notes: string[] = [];
-  if (previous.BucketName === props.BucketName) {
-    const keys = await aws.listBucketKeys(props.BucketName).catch(() => []);
-    if (keys.length >= MAX_KEYS_PER_BUCKET) {
-      const current = parseKeySecret((await aws.readSecretStage(previous.SecretArn, 'AWSCURRENT'))?.secretString);
-      const graceKeys = (await readRecords(previous.SecretArn)).filter(
-        (r) => r.accessKeyId !== current?.accessKeyId && keys.some((k) => k.accessKeyId === r.accessKeyId),
-      );
-      for (const r of graceKeys) await aws.deleteKey(r.bucketName, r.accessKeyId);
-      if (graceKeys.length) {
-        notes.push(
-          `Ended the grace period of rotated-out key ${graceKeys.map((r) => r.accessKeyId).join(', ')} to free a slot.`,
-        );
-      }
-    }
-  }
+  const makeRoom: MakeRoom | undefined =
+    previous.BucketName === props.BucketName ? (keys) => endGracePeriods(previous.SecretArn, keys) : undefined;
   // A new lineage's secret holds the placeholder; one that records a key already is a lineage CloudFormation moves
   // back to in a rollback (carrying the newer physical id): restore it as it was rather than get stuck.
-  const reconciled = await reconcile(props, region).catch((error) => restoreAsItWas(props, error));
-  return notes.length ? { ...reconciled, notes: [...notes, ...(reconciled.notes ?? [])] } : reconciled;
+  return reconcile(props, region, makeRoom).catch((error) => restoreAsItWas(props, error));
+}
+
+/** Deletes the rotated-out keys of a lineage that are still on the bucket, and returns the keys left. */
+async function endGracePeriods(
+  secretArn: string,
+  keys: readonly aws.BucketKeyInfo[],
+): Promise<{ keys: aws.BucketKeyInfo[]; notes: string[] }> {
+  const current = parseKeySecret((await aws.readSecretStage(secretArn, 'AWSCURRENT'))?.secretString);
+  const onBucket = new Set(keys.map((k) => k.accessKeyId));
+  const rotatedOut = (await readRecords(secretArn)).filter(
+    (r) => r.accessKeyId !== current?.accessKeyId && onBucket.has(r.accessKeyId),
+  );
+  for (const r of rotatedOut) await aws.deleteKey(r.bucketName, r.accessKeyId);
+  const ended = new Set(rotatedOut.map((r) => r.accessKeyId));
+  return {
+    keys: keys.filter((k) => !ended.has(k.accessKeyId)),
+    notes: ended.size ? [`Ended the grace period of rotated-out key ${[...ended].join(', ')} to free a slot.`] : [],
+  };
 }
 
 /**
