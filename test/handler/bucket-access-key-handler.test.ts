@@ -2,7 +2,6 @@
  * The handler's decisions, one per test, with the AWS SDK clients replaced by aws-sdk-client-mock. Responses go to
  * a local stand-in for the pre-signed URL; every test that sees a generated secret checks that it leaked nowhere.
  */
-import { randomBytes } from 'node:crypto';
 import {
   CreateBucketAccessKeyCommand,
   DeleteBucketAccessKeyCommand,
@@ -30,7 +29,15 @@ import 'aws-sdk-client-mock-jest';
 import { handler } from '../../lambda/bucket-access-key';
 import { RETIRED_MARKER, lineageToken, replacementToken } from '../../lambda/shared/key-secret';
 import { ConsoleCapture, ResponseEndpoint, expectNoSecretIn } from '../support/capture';
-import { SECRET_ARN_V0, SECRET_ARN_V1, createEvent, deleteEvent, keyProperties, updateEvent } from './events';
+import {
+  SECRET_ARN_V0,
+  SECRET_ARN_V1,
+  createEvent,
+  deleteEvent,
+  generateKey,
+  keyProperties,
+  updateEvent,
+} from './events';
 
 const lightsail = mockClient(LightsailClient);
 const secrets = mockClient(SecretsManagerClient);
@@ -69,14 +76,7 @@ function markedForDeletion() {
   });
 }
 
-function newKey() {
-  const key = {
-    accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
-    secretAccessKey: randomBytes(30).toString('base64'),
-  };
-  generated.push(key.secretAccessKey);
-  return key;
-}
+const newKey = () => generateKey(generated);
 
 /** A key record as the handler writes it into the secret. */
 function record(key: { accessKeyId: string; secretAccessKey: string }, bucketName = 'media-assets') {

@@ -4,6 +4,7 @@ import type {
   CloudFormationCustomResourceDeleteEvent,
   CloudFormationCustomResourceUpdateEvent,
 } from 'aws-lambda';
+import { randomBytes } from 'node:crypto';
 import { RESOURCE_TYPE } from '../../lib/contract';
 
 export const STACK_ID =
@@ -68,4 +69,14 @@ export function deleteEvent(responseUrl: string, physicalResourceId: string, pro
     PhysicalResourceId: physicalResourceId,
     ResourceProperties: props,
   } as CloudFormationCustomResourceDeleteEvent;
+}
+
+/** A new key as CreateBucketAccessKey returns it; its secret joins `generated`, which the test searches outputs for. */
+export function generateKey(generated: string[]): { accessKeyId: string; secretAccessKey: string } {
+  const key = {
+    accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64'),
+  };
+  generated.push(key.secretAccessKey);
+  return key;
 }

@@ -2,7 +2,6 @@
  * The rotation handler's steps with aws-sdk-client-mock: each step's decision, idempotence, and no secret in what
  * it logs or throws.
  */
-import { randomBytes } from 'node:crypto';
 import {
   CreateBucketAccessKeyCommand,
   DeleteBucketAccessKeyCommand,
@@ -23,7 +22,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../lambda/rotation';
 import { ConsoleCapture, expectNoSecretIn } from '../support/capture';
-import { SECRET_ARN_V0 as SECRET } from './events';
+import { SECRET_ARN_V0 as SECRET, generateKey } from './events';
 
 const lightsail = mockClient(LightsailClient);
 const secrets = mockClient(SecretsManagerClient);
@@ -31,14 +30,7 @@ const TOKEN = '7c1d0b5e-1111-4222-8333-944455556666';
 let output: ConsoleCapture;
 let generated: string[];
 
-function newKey() {
-  const key = {
-    accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
-    secretAccessKey: randomBytes(30).toString('base64'),
-  };
-  generated.push(key.secretAccessKey);
-  return key;
-}
+const newKey = () => generateKey(generated);
 const record = (key: { accessKeyId: string; secretAccessKey: string }) =>
   JSON.stringify({ ...key, bucketName: 'media-assets', region: 'eu-west-1', endpoint: 'https://media/' });
 
