@@ -19,8 +19,9 @@ import {
   parseKeySecret,
   replacementToken,
 } from '../shared/key-secret';
-import { KeyError, createAndRecord, newKeys, readRecords, sleep } from '../shared/key-creation';
+import { KeyError, createAndRecord, newKeys, sleep } from '../shared/key-creation';
 import { describeError } from '../shared/log';
+import { deleteRecordedKeysExcept, readRecords, recordedKeys } from '../shared/recorded-keys';
 
 export type Outcome =
   | 'created'
@@ -241,16 +242,16 @@ async function endGracePeriods(
   secretArn: string,
   keys: readonly aws.BucketKeyInfo[],
 ): Promise<{ keys: aws.BucketKeyInfo[]; notes: string[] }> {
-  const current = parseKeySecret((await aws.readSecretStage(secretArn, 'AWSCURRENT'))?.secretString);
+  const [current, records] = await Promise.all([aws.readSecretStage(secretArn, 'AWSCURRENT'), recordedKeys(secretArn)]);
+  const currentKeyId = parseKeySecret(current?.secretString)?.accessKeyId;
   const onBucket = new Set(keys.map((k) => k.accessKeyId));
-  const rotatedOut = (await readRecords(secretArn)).filter(
-    (r) => r.accessKeyId !== current?.accessKeyId && onBucket.has(r.accessKeyId),
+  const ended = await deleteRecordedKeysExcept(
+    records,
+    (r) => r.key.accessKeyId === currentKeyId || !onBucket.has(r.key.accessKeyId),
   );
-  for (const r of rotatedOut) await aws.deleteKey(r.bucketName, r.accessKeyId);
-  const ended = new Set(rotatedOut.map((r) => r.accessKeyId));
   return {
-    keys: keys.filter((k) => !ended.has(k.accessKeyId)),
-    notes: ended.size ? [`Ended the grace period of rotated-out key ${[...ended].join(', ')} to free a slot.`] : [],
+    keys: keys.filter((k) => !ended.includes(k.accessKeyId)),
+    notes: ended.length ? [`Ended the grace period of rotated-out key ${ended.join(', ')} to free a slot.`] : [],
   };
 }
 

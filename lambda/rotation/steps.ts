@@ -11,6 +11,7 @@ import type { KeySecretValue } from '../../lib/contract';
 import * as aws from '../shared/aws';
 import { KeyError, createAndRecord } from '../shared/key-creation';
 import { MAX_KEYS_PER_BUCKET, noFreeSlotMessage, parseKeySecret } from '../shared/key-secret';
+import { deleteRecordedKeysExcept, recordedKeys } from '../shared/recorded-keys';
 
 export type RotationStep = 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
 
@@ -20,39 +21,12 @@ export interface StepResult {
   readonly deletedKeyIds?: readonly string[];
 }
 
-/** The key this secret version records, with its version. */
-interface RecordedKey {
-  readonly version: aws.SecretVersion;
-  readonly key: KeySecretValue;
-}
-
-async function recordedKeys(secretArn: string): Promise<RecordedKey[]> {
-  const recorded: RecordedKey[] = [];
-  for (const version of await aws.readAllSecretVersions(secretArn)) {
-    const key = parseKeySecret(version.secretString);
-    if (key) recorded.push({ version, key });
-  }
-  return recorded;
-}
-
 async function currentKey(secretArn: string): Promise<KeySecretValue> {
   const key = parseKeySecret((await aws.readSecretStage(secretArn, 'AWSCURRENT'))?.secretString);
   if (!key) {
     throw new KeyError(`Secret ${secretArn} holds no access key yet: its BucketAccessKey has not been deployed.`);
   }
   return key;
-}
-
-/** Deletes the keys of the secret that are neither current nor `keep`; a key already gone counts as deleted. */
-async function deleteOtherKeys(secretArn: string, current: KeySecretValue, keep?: string): Promise<string[]> {
-  const others = (await recordedKeys(secretArn)).filter(
-    (r) => r.key.accessKeyId !== current.accessKeyId && r.version.versionId !== keep,
-  );
-  const unique = [...new Map(others.map((r) => [r.key.accessKeyId, r.key])).values()];
-  const deleted = await Promise.all(
-    unique.map(async (k) => ((await aws.deleteKey(k.bucketName, k.accessKeyId)) ? k.accessKeyId : '')),
-  );
-  return deleted.filter((id) => id !== '');
 }
 
 export async function runStep(
@@ -82,7 +56,10 @@ async function createPending(secretArn: string, token: string, region: string): 
   const pending = parseKeySecret((await aws.readSecretVersion(secretArn, token))?.secretString);
   if (pending) return { outcome: 'pending-exists', accessKeyId: pending.accessKeyId };
 
-  const deletedKeyIds = await deleteOtherKeys(secretArn, current);
+  const deletedKeyIds = await deleteRecordedKeysExcept(
+    await recordedKeys(secretArn),
+    (r) => r.key.accessKeyId === current.accessKeyId,
+  );
   const keys = await aws.listBucketKeys(current.bucketName);
   if (keys.length >= MAX_KEYS_PER_BUCKET) {
     throw new KeyError(
@@ -158,6 +135,6 @@ export async function expireGracePeriod(
   const since = current.version.createdAt?.getTime() ?? now;
   if (now - since < gracePeriodSeconds * 1000) return { outcome: 'in-grace-period' };
   const pending = recorded.find((r) => r.version.stages.includes('AWSPENDING'));
-  const deletedKeyIds = await deleteOtherKeys(secretArn, current.key, pending?.version.versionId);
+  const deletedKeyIds = await deleteRecordedKeysExcept(recorded, (r) => r === current || r === pending);
   return { outcome: deletedKeyIds.length ? 'grace-period-ended' : 'nothing-to-expire', deletedKeyIds };
 }

@@ -4,7 +4,7 @@
  */
 import type { KeySecretValue } from '../../lib/contract';
 import * as aws from './aws';
-import { MAX_KEYS_PER_BUCKET, describeKey, noFreeSlotMessage, parseKeySecret, serializeKeySecret } from './key-secret';
+import { MAX_KEYS_PER_BUCKET, describeKey, noFreeSlotMessage, serializeKeySecret } from './key-secret';
 import { describeError } from './log';
 
 /** An error whose message is already written for the person deploying: reported as is, without a type name. */
@@ -151,14 +151,4 @@ async function deleteNewKey(bucketName: string, accessKeyId: string, writeError:
     );
   }
   throw new KeyError(`Could not store the new access key in its secret (${why}). The key was deleted again.`);
-}
-
-/** Every key recorded in any version of the secret, once each. */
-export async function readRecords(secretArn: string): Promise<KeySecretValue[]> {
-  const records = new Map<string, KeySecretValue>();
-  for (const version of await aws.readAllSecretVersions(secretArn)) {
-    const record = parseKeySecret(version.secretString);
-    if (record) records.set(record.accessKeyId, record);
-  }
-  return [...records.values()];
 }
