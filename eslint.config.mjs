@@ -45,6 +45,7 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { globals: { exports: 'writable' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   prettier,

@@ -451,7 +451,7 @@ describe('Secrets Manager', () => {
     expect((await sm.send(new DescribeSecretCommand({ SecretId: 's' }))).DeletedDate).toBeUndefined();
   });
 
-  test('DeleteSecret: force removes at once, even a missing secret; force plus a window is invalid', async () => {
+  test('DeleteSecret: force removes at once (the name a while later), even a missing secret; force plus a window is invalid', async () => {
     const arn = fake.secrets.createSecret({ name: 's', secretString: 'v1' });
     const sm = secretsManager();
 
@@ -477,7 +477,13 @@ describe('Secrets Manager', () => {
       ResourceNotFoundException,
     );
 
-    // The name is free again, under a new ARN; the old ARN does not reach it.
+    // The deletion completes asynchronously: until it has, the name is still taken.
+    const tooSoon = await failure(sm.send(new CreateSecretCommand({ Name: 's', SecretString: 'v2' })));
+    expect(tooSoon).toBeInstanceOf(InvalidRequestException);
+    expect(tooSoon.message).toContain('already scheduled for deletion');
+
+    // Then the name is free again, under a new ARN; the old ARN does not reach it.
+    fake.secrets.finishDeletions();
     const recreated = await sm.send(new CreateSecretCommand({ Name: 's', SecretString: 'v2' }));
     expect(recreated.ARN).not.toBe(arn);
     expect(await failure(sm.send(new GetSecretValueCommand({ SecretId: arn })))).toBeInstanceOf(

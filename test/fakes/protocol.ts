@@ -12,6 +12,7 @@ export class ApiError extends Error {
     readonly body: JsonObject,
   ) {
     super(String(body.message ?? body.Message ?? body.__type));
+    this.name = String(body.__type);
   }
 }
 

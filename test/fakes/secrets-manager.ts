@@ -34,6 +34,12 @@ const MARKED_FOR_DELETION = "You can't perform this operation on the secret beca
 export class FakeSecretsManager {
   /** Keyed by name: a name stays taken while its secret is scheduled for deletion. */
   private readonly secrets = new Map<string, SecretState>();
+  /**
+   * Names of force-deleted secrets whose deletion has not finished: Secrets Manager deletes asynchronously ("there
+   * might be a short delay"), and a new secret of the same name fails meanwhile. The secret itself is out of reach
+   * at once (which error other operations give in that window is UNVERIFIED; the fake answers not found).
+   */
+  private readonly deleting = new Set<string>();
 
   constructor(
     private readonly region: string,
@@ -44,15 +50,24 @@ export class FakeSecretsManager {
 
   /** Creates a secret whose value is its AWSCURRENT version; returns the ARN. */
   createSecret(props: { name: string; secretString: string; kmsKeyId?: string; description?: string }): string {
-    if (this.secrets.has(props.name)) throw new Error(`secret already exists: ${props.name}`);
+    this.assertNameFree(props.name);
     const secret = this.addSecret(props.name, props);
     this.addVersion(secret, randomUUID(), props.secretString, [AWSCURRENT]);
     return secret.arn;
   }
 
+  /** Deletes without a recovery window; the name stays taken until `finishDeletions()`. */
   forceDelete(arnOrName: string): boolean {
     const secret = this.find(arnOrName);
-    return secret !== undefined && this.secrets.delete(secret.name);
+    if (!secret) return false;
+    this.secrets.delete(secret.name);
+    this.deleting.add(secret.name);
+    return true;
+  }
+
+  /** The asynchronous part of every force deletion so far completes: their names are free again. */
+  finishDeletions(): void {
+    this.deleting.clear();
   }
 
   scheduleDeletionOutOfBand(arnOrName: string): void {
@@ -83,6 +98,7 @@ export class FakeSecretsManager {
 
   reset(): void {
     this.secrets.clear();
+    this.deleting.clear();
   }
 
   // ---- Wire operations ----
@@ -113,15 +129,7 @@ export class FakeSecretsManager {
   private createSecretOp(input: JsonObject): JsonObject {
     const name = requiredString(input, 'Name');
     if (!SECRET_NAME.test(name)) throw secretsError('InvalidParameterException', `Invalid name: ${name}`);
-    const existing = this.secrets.get(name);
-    if (existing?.deletedDate) {
-      throw secretsError(
-        'InvalidRequestException',
-        "You can't create this secret because a secret with this name is already scheduled for deletion.",
-      );
-    }
-    if (existing)
-      throw secretsError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+    this.assertNameFree(name);
     const secret = this.addSecret(name, {
       description: optionalString(input, 'Description'),
       kmsKeyId: optionalString(input, 'KmsKeyId'),
@@ -278,9 +286,9 @@ export class FakeSecretsManager {
       );
     }
     if (force) {
-      // Forcing the deletion of a missing secret succeeds (the real deletion is asynchronous).
+      // Forcing the deletion of a missing secret succeeds; the deletion itself completes asynchronously.
       const secret = this.find(secretId);
-      if (secret) this.secrets.delete(secret.name);
+      if (secret) this.forceDelete(secret.arn);
       return { ARN: secret?.arn, Name: secret?.name, DeletionDate: epochSeconds(now) };
     }
     const days = window ?? 30;
@@ -303,6 +311,19 @@ export class FakeSecretsManager {
   }
 
   // ---- State helpers ----
+
+  /** CreateSecret's checks of the name: taken, scheduled for deletion, or still being force-deleted. */
+  private assertNameFree(name: string): void {
+    const existing = this.secrets.get(name);
+    if (existing?.deletedDate || this.deleting.has(name)) {
+      throw secretsError(
+        'InvalidRequestException',
+        "You can't create this secret because a secret with this name is already scheduled for deletion.",
+      );
+    }
+    if (existing)
+      throw secretsError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+  }
 
   private addSecret(name: string, props: { description?: string; kmsKeyId?: string }): SecretState {
     const secret: SecretState = {

@@ -32,6 +32,11 @@ export interface AppSpec {
   readonly keys: readonly KeySpec[];
   /** A resource deployed after every key that fails: the deploy rolls back. */
   readonly failAfterKeys?: boolean;
+  /**
+   * A resource deployed beside the keys that fails as soon as a key handler's call of this AWS operation took effect
+   * (or once nothing else runs): CloudFormation cancels the keys still being created or updated, and rolls back.
+   */
+  readonly failDuringKeys?: string;
 }
 
 export interface SynthesizedApp {
@@ -75,6 +80,12 @@ export function synthesize(spec: AppSpec): SynthesizedApp {
     properties: { Fail: spec.failAfterKeys ? 'true' : 'false' },
   });
   keys.forEach((k) => tripwire.node.addDependency(k));
+  if (spec.failDuringKeys) {
+    new CfnResource(stack, 'ParallelTripwire', {
+      type: TRIPWIRE_TYPE,
+      properties: { FailAfterOperation: spec.failDuringKeys },
+    });
+  }
 
   app.synth();
   const template = JSON.parse(fs.readFileSync(path.join(assemblyDir, `${STACK_NAME}.template.json`), 'utf8'));

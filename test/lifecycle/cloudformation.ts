@@ -1,8 +1,10 @@
 /**
- * A CloudFormation stack, simulated from the documented semantics: resources deployed in dependency waves (a wave
- * in parallel), custom resources driven through the Lambda stand-in and answered through a pre-signed URL stand-in,
- * replacement (new physical id, old one deleted at cleanup), update rollback (an Update back to the old properties,
- * then deletion of what the failed update created), stack deletion in reverse dependency order, DeletionPolicy.
+ * A CloudFormation stack, simulated from the documented semantics (test/lifecycle/README.md lists each behaviour
+ * with its source): resources started as soon as their dependencies are complete, custom resources driven through
+ * the Lambda stand-in and answered through a pre-signed URL stand-in, replacement (new physical id, old one deleted
+ * at cleanup), cancellation of custom resources still running when another resource fails, update rollback (an
+ * Update back to the old properties, then deletion of what the failed deploy created), stack deletion in reverse
+ * dependency order, DeletionPolicy and UpdateReplacePolicy.
  *
  * Only the resource types of this project's templates are modelled; the rest are records without behaviour.
  */
@@ -11,19 +13,25 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { AwsFake } from '../fakes/aws-fake';
+import { randomString } from '../fakes/protocol';
 import type { ResponseEndpoint } from '../support/capture';
+import { dependents, runInDependencyOrder } from './dependency-order';
 import type { LambdaService } from './lambda-service';
 import {
   type ResolvedResource,
   type StackContext,
   type Template,
   type TemplateResource,
-  deploymentWaves,
+  dependenciesOf,
   resolveValue,
   stringifyScalars,
 } from './template';
 
-/** A resource type that exists only in test apps: it fails on purpose, to make CloudFormation roll back. */
+/**
+ * A resource type that exists only in test apps and fails on purpose, to make CloudFormation roll back: at once
+ * (`Fail: 'true'`), or when a custom resource handler's call of an AWS operation has taken effect
+ * (`FailAfterOperation: <operation>`), which is how a test makes another resource fail while a key is created.
+ */
 export const TRIPWIRE_TYPE = 'Simulator::Tripwire';
 
 export interface DeployedResource extends ResolvedResource {
@@ -65,6 +73,21 @@ type Action =
   | { kind: 'updated'; logicalId: string; before: DeployedResource; attempted: Record<string, unknown> }
   | { kind: 'replaced'; logicalId: string; before: DeployedResource; after: DeployedResource };
 
+/** A custom resource's Create or Update in progress: CloudFormation cancels it when another resource fails. */
+interface CustomOperation {
+  readonly kind: 'create' | 'update';
+  readonly definition: TemplateResource;
+  readonly properties: Record<string, unknown>;
+  cancelled: boolean;
+}
+
+/** A tripwire waiting for a handler's AWS call; the handler that made it waits until the rollback released it. */
+interface ArmedTripwire {
+  readonly logicalId: string;
+  readonly operation: string;
+  readonly trip: () => void;
+}
+
 class ResourceFailure extends Error {
   /** The physical id a custom resource's FAILED answer carried, if any. */
   constructor(
@@ -83,10 +106,18 @@ export class CloudFormation {
   public options: SimulatorOptions = {};
   /** Rollback steps that failed and were tried again. */
   public rollbackRetries = 0;
+  /** Access key ids that went with a bucket CloudFormation deleted (it forces the deletion). */
+  public readonly keysDeletedWithBuckets: string[] = [];
   /** Rollback phases (updates back, then deletions) not yet done: see continueRollback. */
   private unfinishedRollback: Array<Array<() => Promise<unknown>>> = [];
   private assemblyDir = '';
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly customOperations = new Map<string, CustomOperation>();
+  /** Cancelled Creates whose rollback Delete has not been answered yet. */
+  private readonly cancelledCreates = new Set<string>();
+  private tripwires: ArmedTripwire[] = [];
+  /** Handlers held at a tripped tripwire, released once the cancelled resources' Deletes were answered. */
+  private held: { release: () => void; released: Promise<void> } | undefined;
 
   constructor(
     private readonly fake: AwsFake,
@@ -123,25 +154,26 @@ export class CloudFormation {
   /** Deletes every resource in reverse dependency order, keeping those with DeletionPolicy Retain. */
   public async deleteStack(): Promise<StackStatus> {
     if (!this.template) return (this.status = 'DELETE_COMPLETE');
-    const waves = deploymentWaves(this.template, new Set(this.resources.keys())).reverse();
-    let failed = false;
-    for (const wave of waves) {
-      const results = await Promise.allSettled(
-        wave.map((id) => this.deleteResource(this.resources.get(id)!, 'Delete')),
-      );
-      results.forEach((r, i) => {
-        if (r.status === 'fulfilled') this.resources.delete(wave[i]);
-        else failed = true;
-      });
-      if (failed) break;
-    }
-    if (failed) return (this.status = 'DELETE_FAILED');
+    const ids = [...this.resources.keys()];
+    const template = this.template;
+    const run = await runInDependencyOrder(
+      ids,
+      dependents(ids, (id) => dependenciesOf(template, id)),
+      async (id) => {
+        await this.deleteResource(this.resources.get(id)!, 'Delete');
+        this.resources.delete(id);
+      },
+    );
+    // Deletions already under way finish; nothing else starts.
+    await Promise.allSettled(run.running.values());
+    if (run.failure) return (this.status = 'DELETE_FAILED');
     this.template = undefined;
     return (this.status = 'DELETE_COMPLETE');
   }
 
   /** Waits for every Lambda invocation still running (duplicates and retries continue after the first answer). */
   public async settle(): Promise<void> {
+    this.releaseHeldHandlers();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
@@ -150,16 +182,69 @@ export class CloudFormation {
     return this.events.map((e) => e.failure ?? '').filter((t) => t !== '');
   }
 
+  /**
+   * Called after each AWS operation took effect and before its caller sees the answer. A tripwire waiting for this
+   * operation fails now, which cancels the custom resources still running; the caller is held until their Deletes
+   * were answered, so that the test knows where the handler was when CloudFormation gave up on it.
+   */
+  public async afterOperation(operation: string): Promise<void> {
+    const tripwire = this.tripwires.find((t) => t.operation === operation);
+    if (!tripwire) return;
+    this.tripwires = this.tripwires.filter((t) => t !== tripwire);
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.held = { release, released };
+    tripwire.trip();
+    await released;
+  }
+
   // ---- deploying ---------------------------------------------------------------------------------------------
 
-  /** Deploys wave by wave; returns the first failure, after the failing wave's other work has finished. */
+  /** Returns the first failure, once the custom resources still running have been cancelled. */
   private async apply(template: Template, actions: Action[]): Promise<string | undefined> {
-    for (const wave of deploymentWaves(template)) {
-      const results = await Promise.allSettled(wave.map((id) => this.applyResource(template, id, actions)));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) return String(failed.reason?.message ?? failed.reason);
+    const ids = Object.keys(template.Resources);
+    const run = await runInDependencyOrder(
+      ids,
+      (id) => dependenciesOf(template, id),
+      (id) => this.applyResource(template, id, actions),
+      (running) => this.tripIfOnlyTripwiresRun(running),
+    );
+    this.tripwires = [];
+    if (!run.failure) return undefined;
+    for (const logicalId of run.running.keys()) this.cancel(logicalId, actions);
+    const failure = run.failure as Error;
+    return String(failure?.message ?? failure);
+  }
+
+  /**
+   * CloudFormation cancels a custom resource whose Create or Update is still running when another resource fails,
+   * and ignores its late answer. A cancelled Create gets a Delete in the rollback, under a physical id CloudFormation
+   * makes up (the handler never answered with one), with the same properties; a cancelled Update gets the rollback
+   * Update back to its old properties.
+   */
+  private cancel(logicalId: string, actions: Action[]): void {
+    const operation = this.customOperations.get(logicalId);
+    if (!operation) return;
+    operation.cancelled = true;
+    this.customOperations.delete(logicalId);
+    if (operation.kind === 'update') {
+      this.events.push({ logicalId, action: 'UPDATE', failure: 'Resource update cancelled' });
+      return;
     }
-    return undefined;
+    const physicalId = madeUpPhysicalId(this.stack.stackName, logicalId);
+    this.events.push({ logicalId, action: 'CREATE', physicalId, failure: 'Resource creation cancelled' });
+    const { definition, properties } = operation;
+    this.resources.set(logicalId, { logicalId, definition, properties, physicalId, attributes: {} });
+    this.cancelledCreates.add(logicalId);
+    actions.push({ kind: 'created', logicalId });
+  }
+
+  /** A tripwire whose operation never came fails once nothing else is running: it stands for a later failure. */
+  private tripIfOnlyTripwiresRun(running: ReadonlySet<string>): void {
+    const waiting = this.tripwires.filter((t) => running.has(t.logicalId));
+    if (waiting.length === 0 || waiting.length < running.size) return;
+    this.tripwires = [];
+    waiting.forEach((t) => t.trip());
   }
 
   private async applyResource(template: Template, logicalId: string, actions: Action[]): Promise<void> {
@@ -170,16 +255,23 @@ export class CloudFormation {
     >;
     const current = this.resources.get(logicalId);
     if (!current) {
+      const operation = this.startCustomOperation(logicalId, 'create', definition, properties);
       try {
         const created = await this.record(logicalId, 'CREATE', () => this.create(logicalId, definition, properties));
+        if (operation?.cancelled) return this.lateAnswer(logicalId, 'CREATE');
         this.resources.set(logicalId, created);
       } catch (error) {
-        // A custom resource whose Create failed still gets a Delete in the rollback, for the id it answered with.
-        const physicalId = (error as ResourceFailure).physicalId;
-        if (!isCustomResource(definition.Type) || !physicalId) throw error;
-        this.resources.set(logicalId, { logicalId, definition, properties, physicalId, attributes: {} });
-        actions.push({ kind: 'created', logicalId });
+        if (operation?.cancelled) return this.lateAnswer(logicalId, 'CREATE');
+        // A custom resource whose Create failed still gets a Delete in the rollback: for the id its FAILED answer
+        // carried, or for one CloudFormation makes up when no answer came (a timeout, a lost answer).
+        if (operation) {
+          const physicalId = (error as ResourceFailure).physicalId ?? madeUpPhysicalId(this.stack.stackName, logicalId);
+          this.resources.set(logicalId, { logicalId, definition, properties, physicalId, attributes: {} });
+          actions.push({ kind: 'created', logicalId });
+        }
         throw error;
+      } finally {
+        if (operation && !operation.cancelled) this.customOperations.delete(logicalId);
       }
       actions.push({ kind: 'created', logicalId });
       return;
@@ -198,14 +290,39 @@ export class CloudFormation {
       actions.push({ kind: 'replaced', logicalId, before: current, after });
       return;
     }
-    // Recorded before the update runs: a failed update is rolled back too.
+    // Recorded before the update runs: a failed or cancelled update is rolled back too.
     const action: Action = { kind: 'updated', logicalId, before: current, attempted: properties };
     actions.push(action);
-    const after = await this.record(logicalId, 'UPDATE', () => this.update(current, definition, properties));
-    this.resources.set(logicalId, after);
-    if (after.physicalId !== current.physicalId) {
-      actions[actions.indexOf(action)] = { kind: 'replaced', logicalId, before: current, after };
+    const operation = this.startCustomOperation(logicalId, 'update', definition, properties);
+    try {
+      const after = await this.record(logicalId, 'UPDATE', () => this.update(current, definition, properties));
+      if (operation?.cancelled) return this.lateAnswer(logicalId, 'UPDATE');
+      this.resources.set(logicalId, after);
+      if (after.physicalId !== current.physicalId) {
+        actions[actions.indexOf(action)] = { kind: 'replaced', logicalId, before: current, after };
+      }
+    } catch (error) {
+      if (operation?.cancelled) return this.lateAnswer(logicalId, 'UPDATE');
+      throw error;
+    } finally {
+      if (operation && !operation.cancelled) this.customOperations.delete(logicalId);
     }
+  }
+
+  private startCustomOperation(
+    logicalId: string,
+    kind: CustomOperation['kind'],
+    definition: TemplateResource,
+    properties: Record<string, unknown>,
+  ): CustomOperation | undefined {
+    if (!isCustomResource(definition.Type)) return undefined;
+    const operation: CustomOperation = { kind, definition, properties, cancelled: false };
+    this.customOperations.set(logicalId, operation);
+    return operation;
+  }
+
+  private lateAnswer(logicalId: string, action: string): void {
+    this.events.push({ logicalId, action: `${action} (cancelled: late answer ignored)` });
   }
 
   /** Replaced resources' old copies and removed resources go once the update succeeded, in reverse order. */
@@ -225,20 +342,21 @@ export class CloudFormation {
         this.resources.delete(id);
       }
     }
-    for (const wave of deploymentWaves(previous, new Set(old.keys())).reverse()) {
-      // CloudFormation reports cleanup failures but completes the update: nothing is retried.
-      await Promise.allSettled(
-        wave.map((id) => this.deleteResource(old.get(id)!, 'Delete (cleanup)', replaced.has(id))),
-      );
-    }
+    const ids = [...old.keys()];
+    // CloudFormation reports cleanup failures but completes the update: nothing is retried, nothing stops.
+    await runInDependencyOrder(
+      ids,
+      dependents(ids, (id) => dependenciesOf(previous, id)),
+      (id) => this.deleteResource(old.get(id)!, 'Delete (cleanup)', replaced.has(id)).catch(() => undefined),
+    );
   }
 
   // ---- rolling back ------------------------------------------------------------------------------------------
 
   /**
    * Updates go back to their old properties (a custom resource gets an Update with the old properties), then what
-   * the failed deploy created goes. A step that fails does not stop the others; it is retried once they are done,
-   * as an operator's ContinueUpdateRollback would, minutes later.
+   * the failed deploy created goes, the latest first. A step that fails does not stop the others; it is retried once
+   * they are done, as an operator's ContinueUpdateRollback would, minutes later.
    */
   private async rollBack(actions: Action[]): Promise<boolean> {
     const reverts: Array<() => Promise<unknown>> = [];
@@ -253,12 +371,23 @@ export class CloudFormation {
       const resource = action.kind === 'created' ? this.resources.get(action.logicalId) : action.after;
       if (!resource) continue;
       deletions.push(async () => {
-        await this.deleteResource(resource, 'Delete (rollback)');
-        if (action.kind === 'created') this.resources.delete(action.logicalId);
+        try {
+          await this.deleteResource(resource, 'Delete (rollback)');
+          if (action.kind === 'created') this.resources.delete(action.logicalId);
+        } finally {
+          // Once every cancelled Create has had its Delete answered, a handler held at the tripwire goes on.
+          if (this.cancelledCreates.delete(action.logicalId) && this.cancelledCreates.size === 0) {
+            this.releaseHeldHandlers();
+          }
+        }
       });
     }
     this.unfinishedRollback = [reverts, deletions];
-    return this.continueRollback();
+    try {
+      return await this.continueRollback();
+    } finally {
+      this.releaseHeldHandlers();
+    }
   }
 
   /**
@@ -285,6 +414,12 @@ export class CloudFormation {
     }
     if (this.status === 'UPDATE_ROLLBACK_FAILED') this.status = 'UPDATE_ROLLBACK_COMPLETE';
     return true;
+  }
+
+  private releaseHeldHandlers(): void {
+    this.cancelledCreates.clear();
+    this.held?.release();
+    this.held = undefined;
   }
 
   private async revert(action: Extract<Action, { kind: 'updated' | 'replaced' }>): Promise<void> {
@@ -338,13 +473,18 @@ export class CloudFormation {
       }
       case 'AWS::SecretsManager::Secret': {
         const name = String(properties.Name ?? `${logicalId}-${randomUUID().slice(0, 12)}`);
-        const arn = this.fake.secrets.createSecret({
-          name,
-          secretString: initialSecretString(properties),
-          kmsKeyId: properties.KmsKeyId as string | undefined,
-          description: properties.Description as string | undefined,
-        });
-        return { ...base, physicalId: arn, attributes: {} };
+        try {
+          const arn = this.fake.secrets.createSecret({
+            name,
+            secretString: initialSecretString(properties),
+            kmsKeyId: properties.KmsKeyId as string | undefined,
+            description: properties.Description as string | undefined,
+          });
+          return { ...base, physicalId: arn, attributes: {} };
+        } catch (error) {
+          // CloudFormation's resource handler reports the service's error.
+          throw new ResourceFailure(`${(error as Error).name}: ${(error as Error).message}`);
+        }
       }
       case 'AWS::Lambda::Function': {
         const name = `${this.stack.stackName}-${logicalId}-${randomUUID().slice(0, 8)}`;
@@ -353,11 +493,24 @@ export class CloudFormation {
         return { ...base, physicalId: name, attributes: { Arn: arn } };
       }
       case TRIPWIRE_TYPE:
-        if (properties.Fail === 'true' || properties.Fail === true) throw new ResourceFailure('the tripwire failed');
+        await this.tripwire(logicalId, properties);
         return { ...base, physicalId: `${logicalId}-${randomUUID().slice(0, 8)}`, attributes: {} };
       default:
         return { ...base, ...recordOnly(logicalId, this.stack) };
     }
+  }
+
+  private async tripwire(logicalId: string, properties: Record<string, unknown>): Promise<void> {
+    if (properties.Fail === 'true' || properties.Fail === true) throw new ResourceFailure('the tripwire failed');
+    const operation = properties.FailAfterOperation;
+    if (typeof operation !== 'string') return;
+    await new Promise<never>((_, reject) =>
+      this.tripwires.push({
+        logicalId,
+        operation,
+        trip: () => reject(new ResourceFailure(`the tripwire failed (after ${operation})`)),
+      }),
+    );
   }
 
   private async update(
@@ -383,9 +536,7 @@ export class CloudFormation {
         'the simulator does not model a changed GenerateSecretString (it would overwrite the secret)',
       );
     }
-    if (type === TRIPWIRE_TYPE && (properties.Fail === 'true' || properties.Fail === true)) {
-      throw new ResourceFailure('the tripwire failed');
-    }
+    if (type === TRIPWIRE_TYPE) await this.tripwire(current.logicalId, properties);
     return { ...current, ...base };
   }
 
@@ -410,12 +561,11 @@ export class CloudFormation {
           physicalId: resource.physicalId,
         });
       } else if (type === 'AWS::Lightsail::Bucket') {
-        if (this.fake.lightsail.keysOf(resource.physicalId).length > 0) {
-          throw new ResourceFailure(`bucket ${resource.physicalId} still has access keys`);
-        }
-        this.fake.lightsail.deleteBucket(resource.physicalId);
+        // CloudFormation's Lightsail bucket handler deletes with forceDelete: the bucket's access keys go with it.
+        const keys = this.fake.lightsail.keysOf(resource.physicalId).map((k) => k.accessKeyId);
+        if (this.fake.lightsail.deleteBucket(resource.physicalId)) this.keysDeletedWithBuckets.push(...keys);
       } else if (type === 'AWS::SecretsManager::Secret') {
-        // CloudFormation deletes secrets without a recovery window.
+        // CloudFormation deletes secrets without a recovery window; the deletion completes asynchronously.
         this.fake.secrets.forceDelete(resource.physicalId);
       } else if (type === 'AWS::Lambda::Function') {
         this.lambda.remove(resource.attributes.Arn);
@@ -434,6 +584,7 @@ export class CloudFormation {
     return {
       codeDir: path.join(this.assemblyDir, source),
       handler: String(properties.Handler),
+      runtime: String(properties.Runtime),
       timeoutMs: this.options.lambdaTimeoutMs ?? Number(properties.Timeout ?? 3) * 1000,
     };
   }
@@ -498,6 +649,14 @@ export class CloudFormation {
 
 function isCustomResource(type: string): boolean {
   return type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
+}
+
+/**
+ * The physical id CloudFormation gives a custom resource that never answered its Create: the stack name, the
+ * logical id and a random suffix, the way it names resources (see README.md, cancelled creates).
+ */
+export function madeUpPhysicalId(stackName: string, logicalId: string): string {
+  return `${stackName}-${logicalId}-${randomString('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 12)}`;
 }
 
 /** The value CloudFormation stores in a new secret: SecretString, or one generated from GenerateSecretString. */

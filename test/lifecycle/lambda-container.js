@@ -24,4 +24,4 @@ process.on('message', async (message) => {
   }
 });
 
-process.send({ type: 'ready' });
+process.send({ type: 'ready', nodeVersion: process.version });

@@ -1,9 +1,10 @@
 /**
  * A local stand-in for AWS Lambda's asynchronous Invoke, the way CloudFormation calls a custom resource's function:
- * each execution environment is a child process running the function's real code from cdk.out, reused while warm;
- * a failed invocation (an error, a crash, a timeout) is retried twice, as Lambda does for asynchronous events.
+ * each execution environment is a child process running the function's real code from cdk.out on the Node.js
+ * major of the function's runtime, reused while warm; a failed invocation (an error, a crash, a timeout) is retried
+ * twice, as Lambda does for asynchronous events.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import * as path from 'node:path';
 
 const CONTAINER_SCRIPT = path.join(__dirname, 'lambda-container.js');
@@ -13,7 +14,31 @@ const ASYNC_ATTEMPTS = 3;
 export interface FunctionConfig {
   readonly codeDir: string;
   readonly handler: string;
+  /** The Lambda runtime, such as `nodejs24.x`: its Node.js major runs the code. */
+  readonly runtime: string;
   readonly timeoutMs: number;
+}
+
+const nodeBinaries = new Map<string, string>();
+
+/**
+ * The Node.js binary for a Lambda runtime: this process's own when its major matches, else the binary of the npm
+ * registry's `node` package (a dev dependency, pinned to the runtime's major).
+ */
+export function nodeBinaryFor(runtime: string): string {
+  const major = /^nodejs(\d+)\.x$/.exec(runtime)?.[1];
+  if (!major) throw new Error(`the simulator runs Node.js runtimes only, not ${runtime}`);
+  const cached = nodeBinaries.get(major);
+  if (cached) return cached;
+  const candidates = [process.execPath, path.join(path.dirname(require.resolve('node/package.json')), 'bin', 'node')];
+  const binary = candidates.find(
+    (bin) => execFileSync(bin, ['-p', 'process.versions.node'], { encoding: 'utf8' }).split('.')[0] === major,
+  );
+  if (!binary) {
+    throw new Error(`no Node.js ${major} for the ${runtime} runtime: install the dev dependency node@${major}`);
+  }
+  nodeBinaries.set(major, binary);
+  return binary;
 }
 
 interface Container {
@@ -38,12 +63,14 @@ export interface InvocationReport {
  * name, and this keeps hundreds of sequences from each paying for new processes.
  */
 function codeKey(config: FunctionConfig): string {
-  return `${path.basename(config.codeDir)}:${config.handler}`;
+  return `${path.basename(config.codeDir)}:${config.handler}:${config.runtime}`;
 }
 
 export class LambdaService {
   /** Everything every container printed, line by line. */
   public readonly output: string[] = [];
+  /** The Node.js versions execution environments ran on (`process.version` of each). */
+  public readonly nodeVersions = new Set<string>();
   private readonly functions = new Map<string, FunctionConfig>();
   private readonly containers = new Map<string, Container[]>();
   private readonly byId = new Map<string, Container>();
@@ -150,6 +177,7 @@ export class LambdaService {
 
     const id = `container-${++this.nextContainer}`;
     const child = fork(CONTAINER_SCRIPT, [config.codeDir, config.handler], {
+      execPath: nodeBinaryFor(config.runtime),
       env: { ...this.env, AWS_SDK_UA_APP_ID: id },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [],
@@ -159,7 +187,10 @@ export class LambdaService {
       process: child,
       busy: false,
       ready: new Promise<void>((resolve, reject) => {
-        child.once('message', () => resolve());
+        child.once('message', (message: { nodeVersion?: string }) => {
+          if (message.nodeVersion) this.nodeVersions.add(message.nodeVersion);
+          resolve();
+        });
         child.once('exit', (code) => reject(new Error(`container ${id} exited during init (code ${code})`)));
       }),
     };

@@ -9,7 +9,7 @@ import { fork } from 'node:child_process';
 import * as os from 'node:os';
 import fc from 'fast-check';
 import { type Sequence, runSequence, sequenceArb } from './sequences';
-import { LifecycleWorld } from './world';
+import { LifecycleWorld, type UnrecordedKeys } from './world';
 
 interface WorkerResult {
   readonly seed: number;
@@ -19,8 +19,8 @@ interface WorkerResult {
   readonly violations: number;
   readonly counterexample?: string;
   readonly tally: Record<string, number>;
-  readonly unrecordedKeys: number;
-  readonly sequencesWithUnrecorded: number;
+  /** Keys created for a handler that never saw them, and what became of them (see world.unrecordedKeys). */
+  readonly unrecorded: UnrecordedKeys & { readonly sequences: number };
 }
 
 const RESULT_MARK = 'LIFECYCLE_RESULT ';
@@ -32,8 +32,7 @@ async function runWorker(runs: number, seed: number): Promise<WorkerResult> {
   let sequences = 0;
   let firstViolations: string[] | undefined;
   let lastViolations: string[] = [];
-  let unrecordedKeys = 0;
-  let sequencesWithUnrecorded = 0;
+  const unrecorded = { total: 0, deletedWithBucket: 0, leftOnExternalBuckets: 0, sequences: 0 };
 
   const property = fc.asyncProperty(sequenceArb, async (sequence: Sequence) => {
     sequences++;
@@ -42,6 +41,10 @@ async function runWorker(runs: number, seed: number): Promise<WorkerResult> {
     for (const step of sequence.steps) {
       if (step.kind === 'deleteKeyOutOfBand') count('key deleted out of band');
       if (step.kind === 'expireGracePeriods') count('grace periods end');
+      if (step.kind === 'redeployAfterDelete') count('stack deleted and deployed again at once (a new stack id)');
+      if ((step.kind === 'deploy' || step.kind === 'redeployAfterDelete') && step.app.failDuringKeys) {
+        count(`another resource fails while keys are deployed (after ${step.app.failDuringKeys})`);
+      }
       if (step.kind !== 'deploy' && step.kind !== 'rotate') continue;
       step.faults.forEach((f) =>
         count(`fault ${f.kind} on ${f.operation}${step.kind === 'rotate' ? ' (rotation)' : ''}`),
@@ -57,11 +60,15 @@ async function runWorker(runs: number, seed: number): Promise<WorkerResult> {
       if (r.step.startsWith('rotate') && !r.step.startsWith('rotate 0')) count('rotations of rotating keys (steps)');
     for (let i = 0; i < world.rotationFailures; i++)
       count('rotations failed for want of a slot (explained in the error)');
-    for (let i = 0; i < world.cfn.rollbackRetries; i++)
+    for (let i = 0; i < world.rollbackRetries(); i++)
       count('rollback step retried after the rest of the rollback (ContinueUpdateRollback)');
-    if (world.unrecordable.size > 0) {
-      sequencesWithUnrecorded++;
-      unrecordedKeys += world.unrecordable.size;
+    for (let i = 0; i < world.cancelledCreates(); i++) count('key creations cancelled by CloudFormation');
+    const fate = world.unrecordedKeys();
+    if (fate.total > 0) {
+      unrecorded.sequences++;
+      unrecorded.total += fate.total;
+      unrecorded.deletedWithBucket += fate.deletedWithBucket;
+      unrecorded.leftOnExternalBuckets += fate.leftOnExternalBuckets;
     }
     const violations = reports.flatMap((r) => r.violations.map((v) => `${r.step}: ${v}`));
     if (violations.length > 0) {
@@ -90,8 +97,7 @@ async function runWorker(runs: number, seed: number): Promise<WorkerResult> {
         .filter(Boolean)
         .join('\n') || undefined,
     tally,
-    unrecordedKeys,
-    sequencesWithUnrecorded,
+    unrecorded,
   };
 }
 
@@ -140,11 +146,19 @@ async function main(): Promise<number> {
       .map(([k, v]) => `  ${k}: ${v}`)
       .join('\n'),
   );
+  const lost = (pick: (u: WorkerResult['unrecorded']) => number) => sum((r) => pick(r.unrecorded));
   console.log(
     `keys created for a handler that never saw them (killed right after CreateBucketAccessKey took effect, or its ` +
-      `answer lost): ${sum((r) => r.unrecordedKeys)} in ${sum((r) => r.sequencesWithUnrecorded)} sequences. ` +
+      `answer lost): ${lost((u) => u.total)} in ${lost((u) => u.sequences)} sequences; ` +
+      `${lost((u) => u.deletedWithBucket)} went with a stack bucket CloudFormation force-deleted, ` +
+      `${lost((u) => u.leftOnExternalBuckets)} stay on buckets the stack does not own, the rest were deleted out ` +
+      'of band by the sequence. ' +
       'Reported apart, not as violations: the handler cannot know them; its errors name them.',
   );
+  const failedStacks = ['ROLLBACK_FAILED', 'UPDATE_ROLLBACK_FAILED', 'DELETE_FAILED']
+    .map((status) => `${status} ${tally[status] ?? 0}`)
+    .join(', ');
+  console.log(`stacks left failed: ${failedStacks}`);
   for (const r of results)
     if (r.counterexample) console.log(`\nseed ${r.seed}, shrunk counterexample:\n${r.counterexample}\n`);
   const violations = sum((r) => r.violations);

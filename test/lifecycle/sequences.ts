@@ -1,9 +1,10 @@
 /**
  * Property-based lifecycle sequences: fast-check draws sequences of deploys (keys added, removed, moved between
- * buckets, serials bumped, later resources failing), out-of-band changes and teardown, each deploy with random
- * faults (throttling, 5xx, dropped connections before or after the effect, latency, a crash between two AWS
- * calls, duplicate delivery, either physical id on rollback). After every step the invariants must hold; a
- * failing sequence is shrunk to a minimal one.
+ * buckets, serials bumped, another resource failing after the keys or while they are being created, which cancels
+ * them), rotations, out-of-band changes, the stack deleted and deployed again at once (a new stack beside what the
+ * first retained), and teardown, each deploy with random faults (throttling, 5xx, dropped connections before or
+ * after the effect, latency, a crash between two AWS calls, duplicate delivery, either physical id on rollback).
+ * After every step the invariants must hold; a failing sequence is shrunk to a minimal one.
  */
 import fc from 'fast-check';
 import type { FaultSpec } from '../fakes/aws-fake';
@@ -36,8 +37,18 @@ export interface RotateStep {
   readonly crashAfter?: string;
 }
 
+/** The stack is deleted and the app deployed again at once, under the same stack name (a new stack). */
+export interface RedeployStep {
+  readonly kind: 'redeployAfterDelete';
+  readonly app: AppSpec;
+}
+
 export type Step =
-  DeployStep | RotateStep | { readonly kind: 'deleteKeyOutOfBand' } | { readonly kind: 'expireGracePeriods' };
+  | DeployStep
+  | RotateStep
+  | RedeployStep
+  | { readonly kind: 'deleteKeyOutOfBand' }
+  | { readonly kind: 'expireGracePeriods' };
 
 export interface Sequence {
   readonly steps: Step[];
@@ -54,14 +65,8 @@ const keyArb = (id: string): fc.Arbitrary<KeySpec | undefined> =>
         retain: fc.boolean(),
         rotation: fc.constantFrom(undefined, undefined, { days: 30 }, { days: 30, graceHours: 24 }),
       })
-      // A retained key on a bucket the stack deletes would block the bucket's deletion: retain only on others.
-      .map(({ bucket, serial, retain, rotation }) => ({
-        id,
-        bucket,
-        serial,
-        retain: retain && EXTERNAL_BUCKETS.includes(bucket),
-        rotation,
-      })),
+      // A retained key on a bucket the stack deletes goes with the bucket: CloudFormation forces its deletion.
+      .map(({ bucket, serial, retain, rotation }) => ({ id, bucket, serial, retain, rotation })),
     { freq: 3, nil: undefined },
   );
 
@@ -73,15 +78,26 @@ function withinSlots(keys: KeySpec[]): KeySpec[] {
 }
 
 /** An app whose buckets hold at most two keys each (more fails at synth time, which the construct tests cover). */
+/** Where a key handler may be when another resource fails and CloudFormation cancels it (see apps.ts). */
+const failDuringKeysArb = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(undefined) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('GetSecretValue', 'GetBucketAccessKeys', 'CreateBucketAccessKey', 'PutSecretValue'),
+  },
+);
+
 const appArb: fc.Arbitrary<AppSpec> = fc
   .record({
     keys: fc.tuple(...KEY_IDS.map(keyArb)),
     failAfterKeys: fc.integer({ min: 0, max: 4 }).map((n) => n === 0),
+    failDuringKeys: failDuringKeysArb,
   })
-  .map(({ keys, failAfterKeys }) => ({
+  .map(({ keys, failAfterKeys, failDuringKeys }) => ({
     buckets: STACK_BUCKETS,
     keys: withinSlots(keys.filter((k): k is KeySpec => k !== undefined)),
     failAfterKeys,
+    failDuringKeys,
   }))
   .filter((app) =>
     [...STACK_BUCKETS, ...EXTERNAL_BUCKETS].every((b) => app.keys.filter((k) => k.bucket === b).length <= 2),
@@ -150,6 +166,7 @@ export const sequenceArb: fc.Arbitrary<Sequence> = fc.record({
       { weight: 2, arbitrary: rotateArb },
       { weight: 1, arbitrary: fc.constant({ kind: 'expireGracePeriods' as const }) },
       { weight: 1, arbitrary: fc.constant({ kind: 'deleteKeyOutOfBand' as const }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('redeployAfterDelete' as const), app: appArb }) },
     ),
     { minLength: 1, maxLength: 5 },
   ),
@@ -169,14 +186,18 @@ export async function runSequence(world: LifecycleWorld, sequence: Sequence): Pr
       reports.push(await world.expireGracePeriods());
       continue;
     }
+    if (step.kind === 'redeployAfterDelete') {
+      reports.push(await world.redeployAfterDelete(step.app));
+      continue;
+    }
     step.faults.forEach((f) => world.inject(f));
     if (step.crashAfter) world.crashAfter(step.crashAfter);
     if (step.kind === 'rotate') {
       reports.push(await world.rotateAll());
     } else {
-      world.cfn.options = { ...world.cfn.options, ...step.simulator };
+      Object.assign(world.options, step.simulator);
       reports.push(await world.deploy(step.app));
-      world.cfn.options = { ...world.cfn.options, deliveries: 1 };
+      world.options.deliveries = 1;
     }
     world.fake.faults.clear();
     world.clearCrashes();

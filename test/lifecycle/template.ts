@@ -52,24 +52,6 @@ export function dependenciesOf(template: Template, logicalId: string): Set<strin
   return found;
 }
 
-/**
- * The resources in deployment waves: each wave depends only on earlier ones, so CloudFormation may work on a wave's
- * resources in parallel. Reversed, the waves are the deletion order.
- */
-export function deploymentWaves(template: Template, only?: Set<string>): string[][] {
-  const ids = Object.keys(template.Resources).filter((id) => !only || only.has(id));
-  const deps = new Map(ids.map((id) => [id, [...dependenciesOf(template, id)].filter((d) => ids.includes(d))]));
-  const done = new Set<string>();
-  const waves: string[][] = [];
-  while (done.size < ids.length) {
-    const wave = ids.filter((id) => !done.has(id) && deps.get(id)!.every((d) => done.has(d)));
-    if (wave.length === 0) throw new Error(`dependency cycle among ${ids.filter((id) => !done.has(id)).join(', ')}`);
-    wave.forEach((id) => done.add(id));
-    waves.push(wave);
-  }
-  return waves;
-}
-
 /** Evaluates intrinsic functions. Custom resource properties reach the handler as strings, as CloudFormation sends them. */
 export function resolveValue(
   value: unknown,

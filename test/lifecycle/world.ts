@@ -23,7 +23,19 @@ export interface SequenceOptions extends SimulatorOptions {
   readonly externalBuckets?: readonly string[];
 }
 
-const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK_NAME}/00000000-1111-2222-3333-444455556666`;
+/** Every stack CloudFormation creates gets a new id, also one created again under the name of a deleted stack. */
+function newStackId(): string {
+  return `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK_NAME}/${randomUUID()}`;
+}
+
+/** What became of the keys created for a handler that never saw them. */
+export interface UnrecordedKeys {
+  readonly total: number;
+  /** Deleted with their bucket, which CloudFormation force-deletes. */
+  readonly deletedWithBucket: number;
+  /** Still on buckets the stack does not own (given by name). */
+  readonly leftOnExternalBuckets: number;
+}
 
 export class LifecycleWorld {
   public static async start(): Promise<LifecycleWorld> {
@@ -32,7 +44,10 @@ export class LifecycleWorld {
     return new LifecycleWorld(fake, responses, new LambdaService(fake.env()));
   }
 
-  public cfn: CloudFormation;
+  /** The stacks of this sequence: a stack deleted and deployed again is a new stack, with a new id. */
+  private stacks: CloudFormation[] = [];
+  /** Simulator options for every stack of the sequence. */
+  public options: SimulatorOptions = {};
   /** Every secret access key the fake generated, over all sequences. */
   public readonly allSecrets: string[] = [];
   /** Keys created for a handler that never saw them (killed first, or the answer was lost). */
@@ -54,7 +69,12 @@ export class LifecycleWorld {
     public readonly responses: ResponseEndpoint,
     public readonly lambda: LambdaService,
   ) {
-    this.cfn = this.newStack({});
+    this.newStack();
+  }
+
+  /** The stack being deployed: the newest of the sequence. */
+  public get cfn(): CloudFormation {
+    return this.stacks[this.stacks.length - 1];
   }
 
   /** Starts a fresh account: no buckets, keys or secrets but the external buckets, and no stack. */
@@ -69,13 +89,17 @@ export class LifecycleWorld {
     this.crashes = [];
     this.outputStart = this.lambda.output.length;
     this.responsesStart = this.responses.responses.length;
-    this.cfn = this.newStack(options);
-    for (const name of options.externalBuckets ?? []) this.fake.lightsail.createBucket(name);
+    const { externalBuckets, ...simulator } = options;
+    this.options = simulator;
+    this.stacks = [];
+    this.newStack();
+    for (const name of externalBuckets ?? []) this.fake.lightsail.createBucket(name);
     const createdBy = new Map<string, string[]>();
     this.fake.afterOperation = async (record, answer) => {
       const created = (answer as { accessKey?: { accessKeyId?: string } }).accessKey?.accessKeyId;
       if (created) createdBy.set(record.userAgent, [...(createdBy.get(record.userAgent) ?? []), created]);
       if (created && record.fault === 'dropAfterCommit') this.unrecordable.add(created);
+      await this.cfn.afterOperation(record.operation);
       const crash = this.crashes.find((c) => c.operation === record.operation && c.remaining > 0);
       if (!crash) return;
       crash.remaining--;
@@ -88,12 +112,34 @@ export class LifecycleWorld {
 
   /** Deploys the app; then checks no orphans, working secrets (after success) and a safe rollback (after failure). */
   public async deploy(spec: AppSpec): Promise<StepReport> {
+    const report = await this.deployStep(spec);
+    return this.report(`deploy ${describeSpec(spec)}`, report.status, report.violations);
+  }
+
+  /**
+   * Deletes the stack, then deploys the app again at once under the same stack name: a new stack (a new stack id),
+   * while what the first one retained is still there and its secrets' force deletion may not have finished.
+   */
+  public async redeployAfterDelete(spec: AppSpec): Promise<StepReport> {
+    const teardown = await this.teardownStep();
+    const deploy = await this.deployStep(spec);
+    return this.report(`delete the stack, then deploy ${describeSpec(spec)} again at once`, deploy.status, [
+      ...teardown.violations.map((v) => `delete: ${v}`),
+      ...deploy.violations,
+    ]);
+  }
+
+  private async deployStep(spec: AppSpec): Promise<{ status: StackStatus; violations: string[] }> {
     const { template, assemblyDir } = synthesize(spec);
+    // A stack whose creation failed cannot be updated: the CDK CLI deletes it and creates it again (a new stack).
+    if (this.cfn.status === 'ROLLBACK_COMPLETE' || this.cfn.status === 'ROLLBACK_FAILED') {
+      await this.cfn.deleteStack();
+      this.newStack();
+    } else if (this.cfn.status === 'DELETE_COMPLETE') this.newStack();
     const before = snapshotKeys(this.fake, this.cfn);
-    if (this.cfn.status === 'ROLLBACK_FAILED') await this.cfn.deleteStack();
     const eventsBefore = this.cfn.events.length;
     const status = await this.cfn.deploy(template, assemblyDir);
-    await this.cfn.settle();
+    await this.settle();
     // A custom resource that answered in this deploy reports the current key again.
     for (const e of this.cfn.events.slice(eventsBefore)) {
       if (!e.failure)
@@ -107,40 +153,61 @@ export class LifecycleWorld {
     if (status === 'UPDATE_ROLLBACK_COMPLETE') {
       violations.push(...checkRollback(this.fake, this.cfn, before, this.drifted));
     }
-    if (status === 'ROLLBACK_FAILED' && this.operatorDeletesUnrecordedKeys()) {
-      // The handler's errors named the keys; the operator deleted them, then the failed stack.
-      const deleted = await this.cfn.deleteStack();
-      if (deleted !== 'DELETE_COMPLETE')
-        violations.push(`the failed stack could not be deleted: ${this.lastFailures()}`);
-    } else if (status === 'UPDATE_ROLLBACK_FAILED' && this.operatorDeletesUnrecordedKeys()) {
-      // They held the slot a restored lineage needed; the operator deleted them and continued the rollback.
-      if (!(await this.cfn.continueRollback())) violations.push(`the rollback failed: ${this.lastFailures()}`);
-      else violations.push(...checkRollback(this.fake, this.cfn, before, this.drifted));
-    } else if (status === 'UPDATE_ROLLBACK_FAILED' || status === 'ROLLBACK_FAILED') {
+    // A rollback that cannot complete leaves the stack for an operator to repair: never acceptable.
+    if (status === 'UPDATE_ROLLBACK_FAILED' || status === 'ROLLBACK_FAILED') {
       violations.push(`the rollback failed: ${this.lastFailures()}`);
     }
-    return this.report(`deploy ${describeSpec(spec)}`, status, violations);
+    return { status, violations };
   }
 
   /** Deletes the stack; afterwards no key may remain but retained ones and keys no handler ever saw. */
   public async teardown(): Promise<StepReport> {
-    let status = await this.cfn.deleteStack();
-    await this.cfn.settle();
-    const violations = this.commonChecks();
-    if (status !== 'DELETE_COMPLETE' && this.operatorDeletesUnrecordedKeys()) status = await this.cfn.deleteStack();
-    if (status !== 'DELETE_COMPLETE') violations.push(`the stack could not be deleted: ${this.lastFailures()}`);
+    const { status, violations } = await this.teardownStep();
     return this.report('teardown', status, violations);
   }
 
+  private async teardownStep(): Promise<{ status: StackStatus; violations: string[] }> {
+    const status = await this.cfn.deleteStack();
+    await this.settle();
+    const violations = this.commonChecks();
+    if (status !== 'DELETE_COMPLETE') violations.push(`the stack could not be deleted: ${this.lastFailures()}`);
+    return { status, violations };
+  }
+
   /**
-   * Keys that no handler ever saw (their creator was killed, or the answer lost) hold a bucket's slot or keep
-   * CloudFormation from deleting the bucket. The handler's errors name them; the operator deletes them. Returns
-   * whether there were any.
+   * Keys that no handler ever saw (their creator was killed, or the answer lost) hold a bucket's slot. The
+   * handler's errors name them; the operator deletes them. Returns whether there were any.
    */
   public operatorDeletesUnrecordedKeys(): boolean {
     const leftovers = this.fake.lightsail.allKeys().filter((k) => this.unrecordable.has(k.accessKeyId));
     for (const key of leftovers) this.fake.lightsail.deleteKeyOutOfBand(key.bucketName, key.accessKeyId);
     return leftovers.length > 0;
+  }
+
+  /** What became of the keys that no handler ever saw, in this sequence so far. */
+  public unrecordedKeys(): UnrecordedKeys {
+    const withBucket = new Set(this.stacks.flatMap((s) => s.keysDeletedWithBuckets));
+    const left = this.fake.lightsail.allKeys().filter((k) => this.unrecordable.has(k.accessKeyId));
+    return {
+      total: this.unrecordable.size,
+      deletedWithBucket: [...this.unrecordable].filter((id) => withBucket.has(id)).length,
+      leftOnExternalBuckets: left.length,
+    };
+  }
+
+  /** Custom resource Creates CloudFormation cancelled in this sequence. */
+  public cancelledCreates(): number {
+    return this.stacks.flatMap((s) => s.events).filter((e) => e.failure === 'Resource creation cancelled').length;
+  }
+
+  /** Rollback steps that failed once and were tried again, over the stacks of this sequence. */
+  public rollbackRetries(): number {
+    return this.stacks.reduce((n, s) => n + s.rollbackRetries, 0);
+  }
+
+  /** Waits for every invocation still running, on every stack of the sequence. */
+  public async settle(): Promise<void> {
+    for (const stack of this.stacks) await stack.settle();
   }
 
   private lastFailures(): string {
@@ -239,7 +306,7 @@ export class LifecycleWorld {
     return [
       ...this.lambda.output.slice(this.outputStart),
       ...this.responses.responses.slice(this.responsesStart).map((r) => r.raw),
-      ...this.cfn.texts(),
+      ...this.stacks.flatMap((s) => s.texts()),
     ];
   }
 
@@ -259,21 +326,24 @@ export class LifecycleWorld {
   }
 
   public async close(): Promise<void> {
-    await this.cfn.settle();
+    await this.settle();
     await this.lambda.close();
     await this.responses.close();
     await this.fake.close();
   }
 
-  private newStack(options: SimulatorOptions): CloudFormation {
+  private newStack(): void {
     const cfn = new CloudFormation(this.fake, this.lambda, this.responses, {
       stackName: STACK_NAME,
-      stackId: STACK_ID,
+      stackId: newStackId(),
       region: REGION,
       accountId: ACCOUNT,
     });
-    cfn.options = { lambdaTimeoutMs: 60_000, ...options };
-    return cfn;
+    // Options set on the world apply to every stack of the sequence (the object is shared on purpose).
+    this.options.lambdaTimeoutMs ??= 60_000;
+    cfn.options = this.options;
+    this.stacks.push(cfn);
+    this.rotated.clear();
   }
 
   private commonChecks(): string[] {
@@ -285,6 +355,8 @@ export class LifecycleWorld {
 
   private report(step: string, status: StackStatus | undefined, violations: string[]): StepReport {
     this.steps++;
+    // Between steps, time passes: Secrets Manager finishes the force deletions of this one.
+    this.fake.secrets.finishDeletions();
     return { step, status, violations };
   }
 
