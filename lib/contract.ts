@@ -8,8 +8,15 @@
 /** Custom resource type shown in CloudFormation. */
 export const RESOURCE_TYPE = 'Custom::LightsailBucketAccessKey';
 
-/** Every key secret's name starts with this, then the stack name: the handler's IAM is scoped by that prefix. */
-export const SECRET_NAME_PREFIX = 'lightsail-bucket-access-key/';
+/**
+ * The name prefix of one stack's key secrets: `lightsail-bucket-access-key/<stack name>/<stack UUID>/`, the UUID being
+ * the last part of the stack's id. The handlers' IAM is scoped to it, and the handler takes a secret for one of its
+ * stack's by it. A stack deleted and created again under the same name has a new UUID, so its secrets never collide
+ * with the first one's: neither with secrets it retained nor with secrets Secrets Manager is still deleting.
+ */
+export function keySecretNamePrefix(stackName: string, stackUuid: string): string {
+  return `lightsail-bucket-access-key/${stackName}/${stackUuid}/`;
+}
 
 /**
  * The value CloudFormation generates into a new key secret before the handler writes the key.

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, ArnFormat, Aws, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,7 +14,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceRule } from './acknowledgements';
-import { SECRET_NAME_PREFIX } from './contract';
+import { keySecretNamePrefix } from './contract';
 
 /** Where the build puts the pre-bundled handlers (see scripts/bundle-handlers.mjs). */
 export const ASSETS_DIR = path.join(__dirname, '..', 'assets');
@@ -48,7 +48,8 @@ export class BucketAccessKeyProvider extends Construct {
 
   /** Name prefix of the stack's key secrets: the handlers may touch these secrets and no others. */
   public static secretNamePrefix(scope: Construct): string {
-    return `${SECRET_NAME_PREFIX}${Stack.of(scope).stackName}/`;
+    // AWS::StackId is arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<uuid>.
+    return keySecretNamePrefix(Stack.of(scope).stackName, Fn.select(2, Fn.split('/', Aws.STACK_ID)));
   }
 
   public readonly function: lambda.Function;

@@ -62,9 +62,10 @@ async function dispatch(event: CloudFormationCustomResourceEvent): Promise<Lifec
         readProperties(event.ResourceProperties),
         lenientProperties(event.OldResourceProperties),
         region,
+        event.StackId,
       );
     case 'Delete':
-      return remove(event.PhysicalResourceId, lenientProperties(event.ResourceProperties));
+      return remove(event.PhysicalResourceId, lenientProperties(event.ResourceProperties), event.StackId);
   }
 }
 

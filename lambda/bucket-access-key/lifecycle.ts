@@ -7,10 +7,8 @@
  * new physical id, so CloudFormation deletes the old lineage at cleanup: Update itself never deletes anything.
  */
 import type { KeyResourceAttributes, KeyResourceProperties, KeySecretValue } from '../../lib/contract';
-import { SECRET_NAME_PREFIX } from '../../lib/contract';
 import * as aws from '../shared/aws';
 import {
-  MAX_KEYS_PER_BUCKET,
   RETIRED_MARKER,
   bucketNotFoundMessage,
   describeKey,
@@ -22,6 +20,7 @@ import {
 import { KeyError, createAndRecord, newKeys, sleep } from '../shared/key-creation';
 import { describeError } from '../shared/log';
 import { deleteRecordedKeysExcept, readRecords, recordedKeys } from '../shared/recorded-keys';
+import { type KeyDecision, deleteTarget, hasFreeSlot, keyDecision, lineageState, updateKind } from './decisions';
 
 export type Outcome =
   | 'created'
@@ -65,14 +64,6 @@ export function readProperties(raw: Record<string, unknown> | undefined): KeyRes
   };
 }
 
-/** Whether a physical id names a secret of this construct (anything else was never ours to delete). */
-export function isKeySecretArn(physicalResourceId: string): boolean {
-  return (
-    /^arn:[\w-]+:secretsmanager:[\w-]+:\d{12}:secret:/.test(physicalResourceId) &&
-    physicalResourceId.split(':secret:')[1].startsWith(SECRET_NAME_PREFIX)
-  );
-}
-
 /**
  * Frees slots on a full bucket before a key is created, returning the keys left and notes for the log. Only a move
  * away from a rotated lineage has slots to free (see replaceLineage).
@@ -85,50 +76,72 @@ export async function reconcile(
   region: string,
   makeRoom?: MakeRoom,
 ): Promise<LifecycleResult> {
-  const [current, bucketKeys] = await Promise.all([
+  const [state, listed] = await Promise.all([
     aws
       .readSecretStage(props.SecretArn, 'AWSCURRENT')
-      .then((v) => parseKeySecret(v?.secretString), explainSecretScheduledForDeletion(props.SecretArn)),
+      .then(lineageState, explainSecretScheduledForDeletion(props.SecretArn)),
     listKeysOrExplain(props.BucketName, region),
   ]);
+  let bucketKeys = listed;
+  let decision = keyDecision(state, props.SecretArn, props.BucketName, bucketKeys);
+  if (decision.kind === 'create' && decision.replaces) {
+    // The two reads ran in parallel: the listing may predate the key another delivery just recorded. Only a listing
+    // taken after the secret was read can show the recorded key is really gone.
+    bucketKeys = await aws.listBucketKeys(props.BucketName);
+    decision = keyDecision(state, props.SecretArn, props.BucketName, bucketKeys);
+  }
+  if (decision.kind === 'refuse') throw refusal(decision, props, state);
+  if (decision.kind === 'adopt') return result(props, 'adopted', decision.accessKeyId);
+
   // Only a new key needs the endpoint: read while the key is created, not on every update.
   const endpoint = async () =>
     props.Endpoint ?? aws.bucketEndpoint(props.BucketName).catch(explainMissingBucket(props.BucketName, region));
-
-  if (current && current.bucketName !== props.BucketName) {
-    throw new KeyError(
-      `Secret ${props.SecretArn} records a key of bucket "${current.bucketName}", not "${props.BucketName}". ` +
-        'Each key secret belongs to one bucket; was the secret written by something else?',
-    );
-  }
-  const live = (keys: readonly aws.BucketKeyInfo[]) => keys.some((k) => k.accessKeyId === current?.accessKeyId);
-  if (current && live(bucketKeys)) return result(props, 'adopted', current.accessKeyId);
-  // The two reads ran in parallel: the listing may predate the key another delivery just recorded. Only a listing
-  // taken after the secret was read can show the recorded key is really gone.
-  if (current && live(await aws.listBucketKeys(props.BucketName))) return result(props, 'adopted', current.accessKeyId);
-
   const notes: string[] = [];
-  if (current) {
-    notes.push(
-      `The recorded key ${current.accessKeyId} no longer exists in bucket "${props.BucketName}"; replaced it.`,
-    );
+  if (decision.replaces) {
+    notes.push(`The recorded key ${decision.replaces} no longer exists in bucket "${props.BucketName}"; replaced it.`);
   }
-  const token = current ? replacementToken(props.SecretArn, current.accessKeyId) : lineageToken(props.SecretArn);
+  const { token } = decision;
   let keysBefore: readonly aws.BucketKeyInfo[] = bucketKeys;
-  if (makeRoom && bucketKeys.length >= MAX_KEYS_PER_BUCKET) {
+  if (makeRoom && !hasFreeSlot(bucketKeys)) {
     const room = await makeRoom(bucketKeys);
     keysBefore = room.keys;
     notes.push(...room.notes);
   }
   try {
     const accessKeyId = await createAndRecordWithinLimit(props, token, keysBefore, { region, endpoint });
-    return result(props, current ? 'replaced-missing-key' : 'created', accessKeyId, notes);
+    return result(props, decision.replaces ? 'replaced-missing-key' : 'created', accessKeyId, notes);
   } catch (error) {
     // Another delivery of this request (Lambda may deliver one more than once, at the same time) may have won the
     // race for the slot or the write: then its key is this lineage's key, and this delivery answers with it too.
     const record = await awaitWinner(props, token, keysBefore);
     if (record) return result(props, 'adopted', record.accessKeyId, ['Adopted the key another delivery recorded.']);
     throw error;
+  }
+}
+
+/** The error for a lineage that may get no key: why, and what to do. */
+function refusal(
+  decision: Extract<KeyDecision, { kind: 'refuse' }>,
+  props: KeyResourceProperties,
+  state: ReturnType<typeof lineageState>,
+): KeyError {
+  switch (decision.reason) {
+    case 'missing':
+      return new KeyError(
+        `The key's secret ${props.SecretArn} does not exist: it was deleted outside CloudFormation, or by a stack ` +
+          'operation this request outlived. Nothing was created. If it was deleted by hand, increment `serial` to ' +
+          'give the key a new secret.',
+      );
+    case 'retired':
+      return new KeyError(
+        `The key's secret ${props.SecretArn} was closed by a Delete of its resource: this request came after ` +
+          'CloudFormation had given up on it. Nothing was created.',
+      );
+    case 'other bucket':
+      return new KeyError(
+        `Secret ${props.SecretArn} records a key of bucket "${state.kind === 'key' ? state.key.bucketName : '?'}", ` +
+          `not "${props.BucketName}". Each key secret belongs to one bucket; was the secret written by something else?`,
+      );
   }
 }
 
@@ -163,7 +176,7 @@ async function createAndRecordWithinLimit(
   bucketKeys: readonly aws.BucketKeyInfo[],
   where: { region: string; endpoint: () => Promise<string> },
 ): Promise<string> {
-  if (bucketKeys.length >= MAX_KEYS_PER_BUCKET) {
+  if (!hasFreeSlot(bucketKeys)) {
     throw new KeyError(
       noFreeSlotMessage(
         props.BucketName,
@@ -189,12 +202,13 @@ export async function update(
   props: KeyResourceProperties,
   previous: KeyResourceProperties,
   region: string,
+  stackId: string,
 ): Promise<LifecycleResult> {
-  const movesLineage = previous.SecretArn !== props.SecretArn && isKeySecretArn(previous.SecretArn);
-  if (movesLineage && physicalResourceId === previous.SecretArn) return replaceLineage(props, previous, region);
-  if (!movesLineage || physicalResourceId !== props.SecretArn) return reconcile(props, region);
+  const kind = updateKind(physicalResourceId, props, previous, stackId);
+  if (kind === 'move') return replaceLineage(props, previous, region);
+  if (kind === 'reconcile') return reconcile(props, region);
   // The abandoned lineage goes first: its key may hold the slot the restored lineage needs, if its key is gone.
-  const abandoned = await remove(previous.SecretArn, previous);
+  const abandoned = await remove(previous.SecretArn, previous, stackId);
   const reconciled = await reconcile(props, region).catch((error) => restoreAsItWas(props, error));
   return {
     ...reconciled,
@@ -264,31 +278,41 @@ async function endGracePeriods(
  * versions, and each recorded key's replacement token before deleting that key. A late write then fails, and its
  * writer deletes its own key; a write that came first is read, and its key deleted, in another pass.
  */
-export async function remove(physicalResourceId: string, props: KeyResourceProperties): Promise<LifecycleResult> {
-  if (props.RemovalPolicy === 'retain') {
+export async function remove(
+  physicalResourceId: string,
+  props: KeyResourceProperties,
+  stackId: string,
+): Promise<LifecycleResult> {
+  const target = deleteTarget(physicalResourceId, props, stackId);
+  if (target.kind === 'retain') {
     return {
       physicalResourceId,
       outcome: 'retained',
       notes: ['RemovalPolicy is retain: the key and its secret stay.'],
     };
   }
-  if (!isKeySecretArn(physicalResourceId)) {
-    // CloudFormation can send Delete for an id this handler never returned (a Create that failed early).
-    return { physicalResourceId, outcome: 'not-a-key-secret' };
-  }
+  // Neither the id nor the properties name one of this stack's key secrets (a Create that failed early).
+  if (target.kind === 'none') return { physicalResourceId, outcome: 'not-a-key-secret' };
 
+  const { secretArn } = target;
   const notes: string[] = [];
+  if (target.namedBy === 'properties') {
+    notes.push(
+      `CloudFormation deletes a resource whose Create it got no answer for (physical id ${physicalResourceId}): ` +
+        `closed the lineage its properties name.`,
+    );
+  }
   let records: KeySecretValue[];
   try {
-    records = await claimAndRead(physicalResourceId, lineageToken(physicalResourceId));
+    records = await claimAndRead(secretArn, lineageToken(secretArn));
   } catch (error) {
     if (aws.isNotFound(error)) return secretGone(physicalResourceId, props, error);
     if (!aws.isMarkedForDeletion(error)) throw error;
     // Deleted outside CloudFormation, but not yet gone: its record of keys is still there. CloudFormation deletes
     // the secret right after this resource anyway.
-    await aws.restoreSecret(physicalResourceId);
+    await aws.restoreSecret(secretArn);
     notes.push('The key secret was scheduled for deletion outside CloudFormation; restored it to read its keys.');
-    records = await claimAndRead(physicalResourceId, lineageToken(physicalResourceId));
+    records = await claimAndRead(secretArn, lineageToken(secretArn));
   }
 
   const handled = new Set<string>();
@@ -299,13 +323,13 @@ export async function remove(physicalResourceId: string, props: KeyResourcePrope
     const taken = await Promise.all(
       fresh.map(async (r) => {
         handled.add(r.accessKeyId);
-        const replaced = await claim(physicalResourceId, replacementToken(physicalResourceId, r.accessKeyId));
+        const replaced = await claim(secretArn, replacementToken(secretArn, r.accessKeyId));
         if (await aws.deleteKey(r.bucketName, r.accessKeyId)) deletedKeyIds.push(r.accessKeyId);
         return replaced;
       }),
     );
     if (!taken.includes(true)) break;
-    records = await readRecords(physicalResourceId);
+    records = await readRecords(secretArn);
   }
   return { physicalResourceId, outcome: 'deleted', deletedKeyIds, notes: notes.length ? notes : undefined };
 }

@@ -61,6 +61,21 @@ export function replacementToken(secretArn: string, replacedAccessKeyId: string)
 /** Written into a lineage's secret when it is deleted; not a key record. */
 export const RETIRED_MARKER = '{"status":"retired"}';
 
+/**
+ * The recorded keys to delete, each once: every key a lineage's secret recorded except those `keep` holds. A Delete
+ * keeps none; a rotation keeps the current key (and a pending one); a move that makes room keeps the current key
+ * and keys no longer on the bucket.
+ */
+export function keysToDelete<T extends { readonly key: KeySecretValue }>(
+  records: readonly T[],
+  keep: (record: T) => boolean,
+): KeySecretValue[] {
+  const kept = new Set(records.filter(keep).map((r) => r.key.accessKeyId));
+  const doomed = new Map<string, KeySecretValue>();
+  for (const { key } of records) if (!kept.has(key.accessKeyId)) doomed.set(key.accessKeyId, key);
+  return [...doomed.values()];
+}
+
 /** A key as one line for an error message: id, creation, last use. Never the secret. */
 export function describeKey(key: BucketKeyInfo): string {
   const created = key.createdAt ? key.createdAt.toISOString() : 'unknown';

@@ -4,7 +4,7 @@
  */
 import type { KeySecretValue } from '../../lib/contract';
 import * as aws from './aws';
-import { parseKeySecret } from './key-secret';
+import { keysToDelete, parseKeySecret } from './key-secret';
 
 /** A key a secret version records, with that version (its stages, its creation date). */
 export interface RecordedKey {
@@ -37,10 +37,10 @@ export async function deleteRecordedKeysExcept(
   records: readonly RecordedKey[],
   keep: (record: RecordedKey) => boolean,
 ): Promise<string[]> {
-  const kept = new Set(records.filter(keep).map((r) => r.key.accessKeyId));
-  const doomed = new Map(records.filter((r) => !kept.has(r.key.accessKeyId)).map((r) => [r.key.accessKeyId, r.key]));
   const deleted = await Promise.all(
-    [...doomed.values()].map(async (k) => ((await aws.deleteKey(k.bucketName, k.accessKeyId)) ? k.accessKeyId : '')),
+    keysToDelete(records, keep).map(async (k) =>
+      (await aws.deleteKey(k.bucketName, k.accessKeyId)) ? k.accessKeyId : '',
+    ),
   );
   return deleted.filter((id) => id !== '');
 }

@@ -8,6 +8,17 @@ import * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import { BucketAccessKey } from '../../lib';
 import { RESOURCE_TYPE, SECRET_PLACEHOLDER } from '../../lib/contract';
 import { HANDLER_ASSET_DIR } from '../../lib/provider';
+import { isStackKeySecret } from '../../lambda/bucket-access-key/decisions';
+import { resolveValue } from '../lifecycle/template';
+
+const STACK_UUID = '6c7f2f40-0000-11ef-0000-0a1b2c3d4e5f';
+const STACK_ID = `arn:aws:cloudformation:eu-west-1:123456789012:stack/TestStack/${STACK_UUID}`;
+
+/** A template value as CloudFormation resolves it in a stack of this id (pseudo parameters and functions only). */
+function resolveForStack(value: unknown, stackId: string): string {
+  const stack = { stackName: 'TestStack', stackId, region: 'eu-west-1', accountId: '123456789012' };
+  return resolveValue(value, new Map(), stack, { Resources: {} }) as string;
+}
 
 function newStack(app = new App(), id = 'TestStack', region?: string): Stack {
   return new Stack(app, id, region ? { env: { region, account: '123456789012' } } : undefined);
@@ -40,7 +51,16 @@ describe('BucketAccessKey resources', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     template.resourceCountIs(RESOURCE_TYPE, 1);
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      Name: Match.stringLikeRegexp('^lightsail-bucket-access-key/TestStack/media-assets/[0-9a-f]{10}-v0$'),
+      Name: {
+        'Fn::Join': [
+          '',
+          [
+            'lightsail-bucket-access-key/TestStack/',
+            { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
+            Match.stringLikeRegexp('^/media-assets/[0-9a-f]{10}-v0$'),
+          ],
+        ],
+      },
       GenerateSecretString: {
         SecretStringTemplate: '{"status":"awaiting-access-key"}',
         GenerateStringKey: 'placeholder',
@@ -191,7 +211,25 @@ describe('handler permissions', () => {
       'secretsmanager:ListSecretVersionIds',
       'secretsmanager:RestoreSecret',
     ]);
-    expect(statement.Resource['Fn::Join'][1].at(-1)).toBe(':secret:lightsail-bucket-access-key/TestStack/*');
+    expect(resolveForStack(statement.Resource, STACK_ID)).toBe(
+      `arn:aws:secretsmanager:eu-west-1:123456789012:secret:lightsail-bucket-access-key/TestStack/${STACK_UUID}/*`,
+    );
+  });
+
+  test("the handler takes the stack's key secrets for its own, and those of a stack deployed again under the same name not", () => {
+    const stack = newStack(new App(), 'TestStack', 'eu-west-1');
+    new BucketAccessKey(stack, 'Key', { bucket: newBucket(stack) });
+    const template = Template.fromStack(stack);
+    const secret: any = Object.values(template.findResources('AWS::SecretsManager::Secret'))[0];
+    const scope = statementWith(template, 'secretsmanager:PutSecretValue').Resource;
+    const again = STACK_ID.replace(STACK_UUID, '00000000-1111-2222-3333-444444444444');
+
+    const arnIn = (stackId: string) =>
+      `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${resolveForStack(secret.Properties.Name, stackId)}-AbCdEf`;
+    expect(arnIn(STACK_ID).startsWith(resolveForStack(scope, STACK_ID).replace(/\*$/, ''))).toBe(true);
+    expect(isStackKeySecret(arnIn(STACK_ID), STACK_ID)).toBe(true);
+    expect(arnIn(again)).not.toBe(arnIn(STACK_ID));
+    expect(isStackKeySecret(arnIn(STACK_ID), again)).toBe(false);
   });
 
   test('only the two read-only Lightsail actions that have no resource type take "*"', () => {
@@ -290,7 +328,7 @@ describe('replacement and removal', () => {
       const stack = newStack();
       new BucketAccessKey(stack, 'Key', { bucket: newBucket(stack), serial });
       const secret: any = Object.values(Template.fromStack(stack).findResources('AWS::SecretsManager::Secret'))[0];
-      return secret.Properties.Name;
+      return resolveForStack(secret.Properties.Name, STACK_ID);
     });
     expect(names[0]).toMatch(/-v0$/);
     expect(names[1]).toMatch(/-v1$/);
@@ -302,7 +340,7 @@ describe('replacement and removal', () => {
       const stack = newStack();
       new BucketAccessKey(stack, 'Key', { bucketName });
       const secret: any = Object.values(Template.fromStack(stack).findResources('AWS::SecretsManager::Secret'))[0];
-      return secret.Properties.Name;
+      return resolveForStack(secret.Properties.Name, STACK_ID);
     });
     expect(names[0]).not.toBe(names[1]);
   });

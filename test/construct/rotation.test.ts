@@ -70,7 +70,14 @@ describe('scheduled rotation', () => {
     )![1];
     const statements = policy.Properties.PolicyDocument.Statement;
     const secrets = statements.find((s: any) => [s.Action].flat().includes('secretsmanager:PutSecretValue'));
-    expect(secrets.Resource['Fn::Join'][1].at(-1)).toBe(':secret:lightsail-bucket-access-key/TestStack/*');
+    const handlerSecrets = (id: string) =>
+      Object.entries(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+        .find(([policyId]) => policyId.includes(id))![1]
+        .Properties.PolicyDocument.Statement.find((s: any) =>
+          [s.Action].flat().includes('secretsmanager:PutSecretValue'),
+        );
+    // The same scope as the custom resource handler's: this stack's key secrets.
+    expect(secrets.Resource).toEqual(handlerSecrets('ProviderRoleDefaultPolicy').Resource);
     const keys = statements.find((s: any) => [s.Action].flat().includes('lightsail:CreateBucketAccessKey'));
     expect(keys.Resource).toEqual({ 'Fn::GetAtt': ['Bucket', 'BucketArn'] });
   });

@@ -30,6 +30,7 @@ import { handler } from '../../lambda/bucket-access-key';
 import { RETIRED_MARKER, lineageToken, replacementToken } from '../../lambda/shared/key-secret';
 import { ConsoleCapture, ResponseEndpoint, expectNoSecretIn } from '../support/capture';
 import {
+  MADE_UP_PHYSICAL_ID,
   SECRET_ARN_V0,
   SECRET_ARN_V1,
   createEvent,
@@ -465,6 +466,30 @@ describe('Create', () => {
     );
   });
 
+  test('a lineage a Delete has closed gets no key: the request came after CloudFormation gave up on it', async () => {
+    givenSecretHolds(RETIRED_MARKER);
+    givenBucketKeys();
+
+    await handler(createEvent(endpoint.url()));
+
+    expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+    expect(endpoint.last().Status).toBe('FAILED');
+    expect(endpoint.last().Reason).toContain('was closed by a Delete of its resource');
+  });
+
+  test('a secret that no longer exists gets no key, and the error says how to give the key a new one', async () => {
+    secrets
+      .on(GetSecretValueCommand)
+      .rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", ...meta }));
+    givenBucketKeys();
+
+    await handler(createEvent(endpoint.url()));
+
+    expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+    expect(endpoint.last().Reason).toContain(`The key's secret ${SECRET_ARN_V0} does not exist`);
+    expect(endpoint.last().Reason).toContain('increment `serial`');
+  });
+
   test('an unknown removal policy is rejected', async () => {
     await handler(createEvent(endpoint.url(), keyProperties({ RemovalPolicy: 'snapshot' })));
     expect(endpoint.last().Reason).toBe('Property RemovalPolicy must be "destroy" or "retain", got "snapshot".');
@@ -890,15 +915,33 @@ describe('Delete', () => {
     expect(output.json().at(-1)).toMatchObject({ outcome: 'retained' });
   });
 
-  test('an id that is not one of our secrets is a no-op', async () => {
-    await handler(deleteEvent(endpoint.url(), 'TestStack-MediaKey-1A2B3C'));
-    await handler(
-      deleteEvent(endpoint.url(), 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:someone-else-AbCdEf'),
-    );
+  test('neither an id nor properties naming a key secret of this stack: a no-op', async () => {
+    const notOurs = keyProperties({ SecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-AbCdEf' });
+    await handler(deleteEvent(endpoint.url(), MADE_UP_PHYSICAL_ID, notOurs));
+    await handler(deleteEvent(endpoint.url(), notOurs.SecretArn, notOurs));
 
     expect(lightsail.calls()).toHaveLength(0);
     expect(secrets.calls()).toHaveLength(0);
     expect(endpoint.responses.map((r) => r.Status)).toEqual(['SUCCESS', 'SUCCESS']);
+  });
+
+  test('under an id CloudFormation made up, it closes the lineage the properties name and deletes its key', async () => {
+    // Given a Create CloudFormation gave up on, whose still-running handler recorded its key
+    const recorded = newKey();
+    givenVersions(PLACEHOLDER, record(recorded));
+    secrets
+      .on(PutSecretValueCommand, { ClientRequestToken: lineageToken(SECRET_ARN_V0) })
+      .rejects(new ResourceExistsException({ message: 'exists', ...meta }));
+
+    // When CloudFormation sends the rollback's Delete under an id of its own
+    await handler(deleteEvent(endpoint.url(), MADE_UP_PHYSICAL_ID));
+
+    // Then the key goes, and the answer carries CloudFormation's id
+    expect(lightsail).toHaveReceivedCommandWith(DeleteBucketAccessKeyCommand, { accessKeyId: recorded.accessKeyId });
+    expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: MADE_UP_PHYSICAL_ID });
+    expect(output.json().at(-1)).toMatchObject({ outcome: 'deleted', deletedKeyIds: [recorded.accessKeyId] });
+    expect(String(output.json().at(-1)!.notes)).toContain('closed the lineage its properties name');
+    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('a secret already deleted cannot say which keys to delete: it succeeds and lists what is left', async () => {

@@ -5,14 +5,15 @@ import type {
   CloudFormationCustomResourceUpdateEvent,
 } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
-import { RESOURCE_TYPE } from '../../lib/contract';
+import { RESOURCE_TYPE, keySecretNamePrefix } from '../../lib/contract';
 
-export const STACK_ID =
-  'arn:aws:cloudformation:eu-west-1:123456789012:stack/TestStack/6c7f2f40-0000-11ef-0000-0a1b2c3d4e5f';
-export const SECRET_ARN_V0 =
-  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:lightsail-bucket-access-key/TestStack/media-assets/c8a4070ebf-v0-AbCdEf';
-export const SECRET_ARN_V1 =
-  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:lightsail-bucket-access-key/TestStack/media-assets/c8a4070ebf-v1-GhIjKl';
+const STACK_UUID = '6c7f2f40-0000-11ef-0000-0a1b2c3d4e5f';
+export const STACK_ID = `arn:aws:cloudformation:eu-west-1:123456789012:stack/TestStack/${STACK_UUID}`;
+const SECRETS = `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${keySecretNamePrefix('TestStack', STACK_UUID)}`;
+export const SECRET_ARN_V0 = `${SECRETS}media-assets/c8a4070ebf-v0-AbCdEf`;
+export const SECRET_ARN_V1 = `${SECRETS}media-assets/c8a4070ebf-v1-GhIjKl`;
+/** The physical id CloudFormation makes up for a custom resource whose Create it never got an answer for. */
+export const MADE_UP_PHYSICAL_ID = 'TestStack-MediaKey78E57B5A-1A2B3C4D5E6F';
 
 let counter = 0;
 const nextRequestId = () => `req-${++counter}`;

@@ -1,4 +1,3 @@
-import { isKeySecretArn } from '../../lambda/bucket-access-key/lifecycle';
 import { idempotencyToken, parseKeySecret, serializeKeySecret } from '../../lambda/shared/key-secret';
 import { REDACTED, redact, redactLater } from '../../lambda/shared/redact';
 
@@ -48,18 +47,5 @@ describe('idempotency tokens', () => {
     expect(idempotencyToken('stack', 'Key', 'request-2')).not.toBe(token);
     // Parts are separated, so shifting text between them changes the token.
     expect(idempotencyToken('stack', 'Keyrequest-1', '')).not.toBe(token);
-  });
-});
-
-describe('physical ids', () => {
-  test.each([
-    ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:lightsail-bucket-access-key/S/b/abc-v0-AbCdEf', true],
-    ['arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:lightsail-bucket-access-key/S/b/abc-v0-AbCdEf', true],
-    ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:other/S/b-AbCdEf', false],
-    ['arn:aws:ssm:eu-west-1:123456789012:parameter/lightsail-bucket-access-key/x', false],
-    ['TestStack-Key-1ABC', false],
-    ['', false],
-  ])('%s is a key secret: %s', (id, expected) => {
-    expect(isKeySecretArn(id)).toBe(expected);
   });
 });

@@ -241,6 +241,106 @@ describe('faults of the AWS APIs', () => {
   });
 });
 
+describe('CloudFormation gives up on a key while its Create runs', () => {
+  beforeEach(() => world.beginSequence({ externalBuckets: ['existing'] }));
+  const orphans = () => world.fake.lightsail.allKeys().map((k) => k.accessKeyId);
+  const cancelled = () => world.cfn.events.filter((e) => e.failure === 'Resource creation cancelled');
+
+  test.each([
+    ['before it recorded its key', 'CreateBucketAccessKey'],
+    ['after it recorded its key', 'PutSecretValue'],
+  ])(
+    'another resource fails %s: the Delete under the id CloudFormation made up deletes that key',
+    async (_, operation) => {
+      // Given a first deploy whose other resource fails while the key's handler is at `operation`
+      const report = await world.deploy(app([key('K', 'existing')], { failDuringKeys: operation }));
+
+      // Then CloudFormation cancelled the Create and sent its Delete under a physical id of its own,
+      const [cancellation] = cancelled();
+      expect(cancellation.physicalId).toMatch(/^SimStack-K[0-9A-F]{8}-[A-Z0-9]{12}$/);
+      const deletes = world.cfn.events.filter((e) => e.action === 'Delete (rollback)' && e.logicalId.startsWith('K'));
+      expect(deletes.map((e) => e.physicalId)).toContain(cancellation.physicalId);
+      // and once the handler finished, no key is left and nothing leaked.
+      clean(report, 'ROLLBACK_COMPLETE');
+      expect(orphans()).toEqual([]);
+    },
+  );
+
+  test('a key added by an update is cancelled after it recorded its key: the rollback leaves only the old key', async () => {
+    clean(await world.deploy(app([key('J', 'existing')])));
+    const old = secretKeyOf('J');
+    clean(
+      await world.deploy(app([key('J', 'existing'), key('K', 'existing')], { failDuringKeys: 'PutSecretValue' })),
+      'UPDATE_ROLLBACK_COMPLETE',
+    );
+    expect(cancelled()).toHaveLength(1);
+    expect(keysOn('existing')).toEqual([old]);
+  });
+
+  test('a Create whose answer never reaches CloudFormation: the Delete under a made-up id deletes its key', async () => {
+    // Every answer of the first request is refused (4 attempts per invocation, 3 invocations): CloudFormation
+    // sees no answer, gives up on the resource, and rolls back.
+    world.responses.failNext = 12;
+    const report = await world.deploy(app([key('K', 'existing')]));
+    world.responses.failNext = 0;
+    clean(report, 'ROLLBACK_COMPLETE');
+    expect(world.cfn.events.some((e) => e.failure?.includes('no answer'))).toBe(true);
+    expect(orphans()).toEqual([]);
+  });
+});
+
+describe('the same stack deployed again after a delete', () => {
+  beforeEach(() => world.beginSequence({ externalBuckets: ['existing'] }));
+
+  test('after a delete that retained a key, the new stack deploys beside it', async () => {
+    clean(await world.deploy(app([key('R', 'existing', { retain: true })])));
+    const retained = secretKeyOf('R')!;
+    clean(await world.teardown(), 'DELETE_COMPLETE');
+
+    clean(await world.deploy(app([key('R', 'existing', { retain: true })])), 'CREATE_COMPLETE');
+
+    expect(keysOn('existing').sort()).toEqual([retained, secretKeyOf('R')].sort());
+    expect(world.fake.secrets.all()).toHaveLength(2);
+  });
+
+  test('right after a plain delete, while Secrets Manager still deletes the old secrets: it deploys', async () => {
+    clean(await world.deploy(app([key('K', 'media'), key('E', 'existing')])));
+    const firstStack = world.cfn.stack.stackId;
+
+    clean(await world.redeployAfterDelete(app([key('K', 'media'), key('E', 'existing')])), 'CREATE_COMPLETE');
+
+    expect(world.cfn.stack.stackId).not.toBe(firstStack);
+    expect(keysOn('media')).toEqual([secretKeyOf('K')]);
+    expect(keysOn('existing')).toEqual([secretKeyOf('E')]);
+  });
+});
+
+describe('CloudFormation force-deletes a stack bucket, keys and all', () => {
+  beforeEach(() => world.beginSequence({ externalBuckets: ['existing'] }));
+
+  test('a key no handler saw does not keep the stack from deleting its bucket', async () => {
+    world.crashAfter('CreateBucketAccessKey');
+    clean(await world.deploy(app([key('K', 'media')])), 'CREATE_COMPLETE');
+    const [lost] = [...world.unrecordable];
+    expect(keysOn('media')).toContain(lost);
+
+    clean(await world.teardown(), 'DELETE_COMPLETE');
+
+    expect(world.fake.lightsail.bucketExists('media')).toBe(false);
+    expect(world.unrecordedKeys()).toMatchObject({ total: 1, deletedWithBucket: 1, leftOnExternalBuckets: 0 });
+  });
+
+  test('nor a failed first deploy from rolling back', async () => {
+    world.crashAfter('CreateBucketAccessKey');
+    clean(await world.deploy(app([key('K', 'media')], { failAfterKeys: true })), 'ROLLBACK_COMPLETE');
+    expect(world.unrecordedKeys()).toMatchObject({ total: 1, deletedWithBucket: 1 });
+  });
+});
+
+test('the handlers run on the Node.js major of their Lambda runtime (nodejs24.x)', () => {
+  expect([...world.lambda.nodeVersions].map((v) => v.split('.')[0])).toEqual(['v24']);
+});
+
 test('no generated secret appears anywhere in the synthesized cloud assemblies', () => {
   expect(world.allSecrets.length).toBeGreaterThan(0);
   expect(world.checkAssembliesForLeaks()).toEqual([]);
