@@ -8,6 +8,9 @@
 /** Custom resource type shown in CloudFormation. */
 export const RESOURCE_TYPE = 'Custom::LightsailBucketAccessKey';
 
+/** Lightsail allows at most this many access keys per bucket (CreateBucketAccessKey, Lightsail API reference). */
+export const MAX_KEYS_PER_BUCKET = 2;
+
 /**
  * The name prefix of one stack's key secrets: `lightsail-bucket-access-key/<stack name>/<stack UUID>/`, the UUID being
  * the last part of the stack's id. The handlers' IAM is scoped to it, and the handler takes a secret for one of its
@@ -34,6 +37,8 @@ export const SECRET_PLACEHOLDER = {
 /** How the handler treats the key when CloudFormation deletes the resource. */
 export type RemovalPolicyValue = 'destroy' | 'retain';
 
+export const REMOVAL_POLICY_VALUES: readonly RemovalPolicyValue[] = ['destroy', 'retain'];
+
 /** Properties the construct sends to the handler (besides ServiceToken). All values arrive as strings. */
 export interface KeyResourceProperties {
   /** ARN of the lineage's secret: the key's identity, and the handler's physical resource id. */
@@ -42,6 +47,35 @@ export interface KeyResourceProperties {
   /** The bucket's S3 endpoint when the construct knows it (a CfnBucket's `attrUrl`); else read from GetBuckets. */
   readonly Endpoint?: string;
   readonly RemovalPolicy: RemovalPolicyValue;
+}
+
+/**
+ * Reads the properties CloudFormation delivers. Those a Create or Update applies are read `strict`ly: a missing or
+ * empty secret or bucket, or an unknown removal policy, is an error. Those a resource leaves (a Delete's, an
+ * Update's old ones) are read `leniently`, since a Delete must not fail on what a failed Create left: missing values
+ * are empty, and a removal policy other than 'retain' is the default, 'destroy'.
+ */
+export function parseKeyResourceProperties(raw: unknown, mode: 'strict' | 'lenient'): KeyResourceProperties {
+  const props = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const text = (name: keyof KeyResourceProperties): string | undefined => {
+    const value = props[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const required = (name: 'SecretArn' | 'BucketName'): string => {
+    const value = text(name);
+    if (value === undefined && mode === 'strict') throw new Error(`Property ${name} is missing or empty.`);
+    return value ?? '';
+  };
+  const removal = props.RemovalPolicy ?? 'destroy';
+  if (mode === 'strict' && !REMOVAL_POLICY_VALUES.includes(removal as RemovalPolicyValue)) {
+    throw new Error(`Property RemovalPolicy must be "destroy" or "retain", got "${String(removal)}".`);
+  }
+  return {
+    SecretArn: required('SecretArn'),
+    BucketName: required('BucketName'),
+    Endpoint: text('Endpoint'),
+    RemovalPolicy: removal === 'retain' ? 'retain' : 'destroy',
+  };
 }
 
 /** Attributes the handler returns in `Data`. Never the secret access key. */
@@ -62,3 +96,20 @@ export interface KeySecretValue {
   readonly region: string;
   readonly endpoint: string;
 }
+
+/** The steps of Secrets Manager's rotation contract, in order (Secrets Manager user guide, rotation functions). */
+export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
+export type RotationStep = (typeof ROTATION_STEPS)[number];
+
+/** One rotating key secret whose previous key keeps working for a grace period after a rotation. */
+export interface GracePeriod {
+  readonly secretArn: string;
+  readonly gracePeriodSeconds: number;
+}
+
+/** What the hourly grace-period schedule sends the rotation handler: every rotating key secret with a grace period. */
+export interface GracePeriodEvent {
+  readonly expireGracePeriods: readonly GracePeriod[];
+}
+
+export const GRACE_PERIODS_FIELD: keyof GracePeriodEvent = 'expireGracePeriods';

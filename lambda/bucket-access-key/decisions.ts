@@ -4,13 +4,7 @@
  */
 import { keySecretNamePrefix, type KeyResourceProperties, type KeySecretValue } from '../../lib/contract';
 import type { BucketKeyInfo } from '../shared/aws';
-import {
-  MAX_KEYS_PER_BUCKET,
-  RETIRED_MARKER,
-  lineageToken,
-  parseKeySecret,
-  replacementToken,
-} from '../shared/key-secret';
+import { RETIRED_MARKER, lineageToken, parseKeySecret, replacementToken } from '../shared/key-secret';
 
 /**
  * Whether a secret ARN names one of this stack's key secrets (see `keySecretNamePrefix`): same partition, region
@@ -118,9 +112,4 @@ export function keyDecision(
       return { kind: 'create', token: replacementToken(secretArn, accessKeyId), replaces: accessKeyId };
     }
   }
-}
-
-/** Whether the bucket has a slot for one more key (Lightsail allows MAX_KEYS_PER_BUCKET). */
-export function hasFreeSlot(bucketKeys: readonly BucketKeyInfo[]): boolean {
-  return bucketKeys.length < MAX_KEYS_PER_BUCKET;
 }

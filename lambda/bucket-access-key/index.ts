@@ -4,36 +4,40 @@
  * as a whole (it holds the pre-signed response URL), and no response or log line holds a secret access key.
  */
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import type { KeyResourceProperties } from '../../lib/contract';
-import { limitKeyCreation } from '../shared/key-creation';
+import { parseKeyResourceProperties } from '../../lib/contract';
+import { keyCreationDeadline } from '../shared/key-creation';
 import { failureResponse, sendResponse, successResponse, type CfnResponse } from '../shared/cfn-response';
 import { describeError, logLine } from '../shared/log';
-import { type LifecycleResult, readProperties, reconcile, remove, update } from './lifecycle';
+import { type Invocation, type LifecycleResult, onCreate, onDelete, onUpdate } from './lifecycle';
 
 /** Time kept back from the Lambda timeout to answer CloudFormation when the work runs late. */
 const ANSWER_RESERVE_MS = 15_000;
 
 export async function handler(event: CloudFormationCustomResourceEvent, context?: Context): Promise<void> {
   const started = Date.now();
+  const invocation: Invocation = {
+    region: process.env.AWS_REGION ?? '',
+    stackId: event.StackId,
+    deadline: keyCreationDeadline(context, started),
+  };
   let result: LifecycleResult | undefined;
   let response: CfnResponse;
   let failure: string | undefined;
-  limitKeyCreation(context);
   try {
-    result = await withDeadline(dispatch(event), context);
+    result = await withDeadline(dispatch(event, invocation), context);
     response = successResponse(event, result.physicalResourceId, { ...result.data });
   } catch (error) {
     failure = describeError(error);
     response = failureResponse(event, physicalIdOnFailure(event), failure);
   }
 
-  const props = event.ResourceProperties as Partial<KeyResourceProperties> | undefined;
+  const props = parseKeyResourceProperties(event.ResourceProperties, 'lenient');
   logLine(failure ? 'ERROR' : 'INFO', {
     requestType: event.RequestType,
     logicalResourceId: event.LogicalResourceId,
     requestId: event.RequestId,
-    bucketName: props?.BucketName,
-    secretArn: result?.physicalResourceId ?? props?.SecretArn,
+    bucketName: props.BucketName || undefined,
+    secretArn: result?.physicalResourceId ?? (props.SecretArn || undefined),
     accessKeyId: result?.accessKeyId,
     deletedKeyIds: result?.deletedKeyIds,
     outcome: failure ? 'failed' : result?.outcome,
@@ -51,35 +55,25 @@ export async function handler(event: CloudFormationCustomResourceEvent, context?
   }
 }
 
-async function dispatch(event: CloudFormationCustomResourceEvent): Promise<LifecycleResult> {
-  const region = process.env.AWS_REGION ?? '';
+/** The properties a request applies are read strictly; those a resource leaves behind, leniently (contract.ts). */
+function dispatch(event: CloudFormationCustomResourceEvent, invocation: Invocation): Promise<LifecycleResult> {
   switch (event.RequestType) {
     case 'Create':
-      return reconcile(readProperties(event.ResourceProperties), region);
+      return onCreate(parseKeyResourceProperties(event.ResourceProperties, 'strict'), invocation);
     case 'Update':
-      return update(
+      return onUpdate(
         event.PhysicalResourceId,
-        readProperties(event.ResourceProperties),
-        lenientProperties(event.OldResourceProperties),
-        region,
-        event.StackId,
+        parseKeyResourceProperties(event.ResourceProperties, 'strict'),
+        parseKeyResourceProperties(event.OldResourceProperties, 'lenient'),
+        invocation,
       );
     case 'Delete':
-      return remove(event.PhysicalResourceId, lenientProperties(event.ResourceProperties), event.StackId);
+      return onDelete(
+        event.PhysicalResourceId,
+        parseKeyResourceProperties(event.ResourceProperties, 'lenient'),
+        invocation,
+      );
   }
-}
-
-/**
- * Properties of a resource on its way out (a Delete, or those an Update leaves) are read leniently: a Delete must
- * not fail on properties a failed Create left behind. Without a usable RemovalPolicy the key is deleted, which is
- * the default.
- */
-function lenientProperties(raw: Record<string, unknown>): KeyResourceProperties {
-  return {
-    SecretArn: String(raw?.SecretArn ?? ''),
-    BucketName: String(raw?.BucketName ?? ''),
-    RemovalPolicy: raw?.RemovalPolicy === 'retain' ? 'retain' : 'destroy',
-  };
 }
 
 /**
@@ -89,8 +83,8 @@ function lenientProperties(raw: Record<string, unknown>): KeyResourceProperties 
  */
 function physicalIdOnFailure(event: CloudFormationCustomResourceEvent): string {
   if (event.RequestType !== 'Create') return event.PhysicalResourceId;
-  const secretArn = event.ResourceProperties?.SecretArn;
-  return typeof secretArn === 'string' && secretArn !== '' ? secretArn : `failed-${event.RequestId}`;
+  const secretArn = parseKeyResourceProperties(event.ResourceProperties, 'lenient').SecretArn;
+  return secretArn !== '' ? secretArn : `failed-${event.RequestId}`;
 }
 
 /** Rejects when the Lambda is about to time out, so CloudFormation still gets an answer. */

@@ -1,10 +1,11 @@
 /**
  * Create, Update and Delete of one key lineage: one secret (whose ARN is the physical id) and the keys it records.
+ * The choices are pure functions in decisions.ts; this module makes the AWS calls around them.
  *
- * Create and Update are the same reconciliation: if the lineage's secret already records a live key for the bucket
- * (a retried request, a rollback to an old lineage, a no-op update), adopt it; otherwise create a key and write it
- * into the secret, deleting the key again if the write fails. A changed bucket or serial is a new secret, hence a
- * new physical id, so CloudFormation deletes the old lineage at cleanup: Update itself never deletes anything.
+ * Create and Update reconcile: if the lineage's secret records a live key for the bucket (a retried request, a
+ * rollback to an old lineage, a no-op update), adopt it; otherwise create a key and write it into the secret,
+ * deleting the key again if the write fails. A changed bucket or serial is a new secret, hence a new physical id, so
+ * CloudFormation deletes the old lineage at cleanup: a forward Update never deletes a key it did not make room for.
  */
 import type { KeyResourceAttributes, KeyResourceProperties, KeySecretValue } from '../../lib/contract';
 import * as aws from '../shared/aws';
@@ -12,15 +13,22 @@ import {
   RETIRED_MARKER,
   bucketNotFoundMessage,
   describeKey,
+  hasFreeSlot,
   lineageToken,
   noFreeSlotMessage,
   parseKeySecret,
   replacementToken,
 } from '../shared/key-secret';
-import { KeyError, createAndRecord, newKeys, sleep } from '../shared/key-creation';
+import { KeyError, type KeyCreationContext, createAndRecord, newKeys, sleep } from '../shared/key-creation';
 import { describeError } from '../shared/log';
 import { deleteRecordedKeysExcept, readRecords, recordedKeys } from '../shared/recorded-keys';
-import { type KeyDecision, deleteTarget, hasFreeSlot, keyDecision, lineageState, updateKind } from './decisions';
+import { type KeyDecision, type LineageState, deleteTarget, keyDecision, lineageState, updateKind } from './decisions';
+
+/** What one invocation works with, besides the event's properties: where it runs, and until when it may create. */
+export interface Invocation extends KeyCreationContext {
+  /** The stack's id (`AWS::StackId`): its key secrets are the only ones this handler touches. */
+  readonly stackId: string;
+}
 
 export type Outcome =
   | 'created'
@@ -43,44 +51,120 @@ export interface LifecycleResult {
   readonly notes?: readonly string[];
 }
 
-/** Properties as CloudFormation delivers them, checked. */
-export function readProperties(raw: Record<string, unknown> | undefined): KeyResourceProperties {
-  const props = raw ?? {};
-  const text = (name: string): string => {
-    const value = props[name];
-    if (typeof value !== 'string' || value === '') throw new KeyError(`Property ${name} is missing or empty.`);
-    return value;
-  };
-  const removal = props.RemovalPolicy ?? 'destroy';
-  if (removal !== 'destroy' && removal !== 'retain') {
-    throw new KeyError(`Property RemovalPolicy must be "destroy" or "retain", got "${String(removal)}".`);
-  }
-  const endpoint = props.Endpoint;
-  return {
-    SecretArn: text('SecretArn'),
-    BucketName: text('BucketName'),
-    Endpoint: typeof endpoint === 'string' && endpoint !== '' ? endpoint : undefined,
-    RemovalPolicy: removal,
-  };
+export function onCreate(props: KeyResourceProperties, invocation: Invocation): Promise<LifecycleResult> {
+  return reconcile(props, invocation);
 }
 
 /**
+ * Update, by the lineage its physical id names (decisions.ts, `updateKind`): stay and reconcile, move to a new
+ * lineage, or roll back to the lineage the physical id names from one CloudFormation never recorded.
+ */
+export async function onUpdate(
+  physicalResourceId: string,
+  props: KeyResourceProperties,
+  previous: KeyResourceProperties,
+  invocation: Invocation,
+): Promise<LifecycleResult> {
+  switch (updateKind(physicalResourceId, props, previous, invocation.stackId)) {
+    case 'reconcile':
+      return reconcile(props, invocation);
+    case 'move':
+      return moveLineage(props, previous, invocation);
+    case 'roll back':
+      return rollBack(props, previous, invocation);
+  }
+}
+
+/**
+ * Delete: every key recorded in any version of the lineage's secret goes; already-gone keys count as done. The
+ * lineage is the physical id's, or, for an id CloudFormation made up, the one the properties name (decisions.ts,
+ * `deleteTarget`).
+ *
+ * A delivery of an earlier request may still be running (Lambda retries, duplicates, a Create CloudFormation gave up
+ * on) and about to write a key into this secret. Every key write uses a token fixed by what it replaces (the
+ * lineage's first key, or a recorded key that is gone), so Delete claims each such token before it could be used:
+ * the first-key token before reading the versions, and each recorded key's replacement token before deleting that
+ * key. A late write then fails, and its writer deletes its own key; a write that came first is read, and its key
+ * deleted, in another pass.
+ */
+export async function onDelete(
+  physicalResourceId: string,
+  props: KeyResourceProperties,
+  invocation: Pick<Invocation, 'stackId'>,
+): Promise<LifecycleResult> {
+  const target = deleteTarget(physicalResourceId, props, invocation.stackId);
+  if (target.kind === 'retain') {
+    return {
+      physicalResourceId,
+      outcome: 'retained',
+      notes: ['RemovalPolicy is retain: the key and its secret stay.'],
+    };
+  }
+  // Neither the id nor the properties name one of this stack's key secrets (a Create that failed early).
+  if (target.kind === 'none') return { physicalResourceId, outcome: 'not-a-key-secret' };
+
+  const { secretArn } = target;
+  const notes: string[] = [];
+  if (target.namedBy === 'properties') {
+    notes.push(
+      `CloudFormation deletes a resource whose Create it got no answer for (physical id ${physicalResourceId}): ` +
+        'closed the lineage its properties name.',
+    );
+  }
+  let records: KeySecretValue[];
+  try {
+    records = await claimAndRead(secretArn);
+  } catch (error) {
+    if (aws.isNotFound(error)) return secretGone(physicalResourceId, props, error);
+    if (!aws.isMarkedForDeletion(error)) throw error;
+    // Deleted outside CloudFormation, but not yet gone: its record of keys is still there. CloudFormation deletes
+    // the secret right after this resource anyway.
+    await aws.restoreSecret(secretArn);
+    notes.push('The key secret was scheduled for deletion outside CloudFormation; restored it to read its keys.');
+    records = await claimAndRead(secretArn);
+  }
+
+  const handled = new Set<string>();
+  const deletedKeyIds: string[] = [];
+  for (let pass = 1; pass <= MAX_DELETE_PASSES; pass++) {
+    const fresh = records.filter((r) => !handled.has(r.accessKeyId));
+    // Only a replacement token found taken means a key may have been recorded since the last read.
+    const taken = await Promise.all(
+      fresh.map(async (r) => {
+        handled.add(r.accessKeyId);
+        const replaced = await claim(secretArn, replacementToken(secretArn, r.accessKeyId));
+        if (await aws.deleteKey(r.bucketName, r.accessKeyId)) deletedKeyIds.push(r.accessKeyId);
+        return replaced;
+      }),
+    );
+    if (!taken.includes(true)) break;
+    records = await readRecords(secretArn);
+  }
+  return { physicalResourceId, outcome: 'deleted', deletedKeyIds, notes: notes.length ? notes : undefined };
+}
+
+/** Passes over the secret's versions a Delete makes at most: each finds keys written while the last one ran. */
+const MAX_DELETE_PASSES = 5;
+
+// ---- Create and Update -------------------------------------------------------------------------------------
+
+/**
  * Frees slots on a full bucket before a key is created, returning the keys left and notes for the log. Only a move
- * away from a rotated lineage has slots to free (see replaceLineage).
+ * away from a rotated lineage has slots to free (see moveLineage).
  */
 type MakeRoom = (keys: readonly aws.BucketKeyInfo[]) => Promise<{ keys: aws.BucketKeyInfo[]; notes: string[] }>;
 
 /** Create or Update: make sure the lineage's secret records a live key for the bucket. */
-export async function reconcile(
+async function reconcile(
   props: KeyResourceProperties,
-  region: string,
+  invocation: Invocation,
   makeRoom?: MakeRoom,
 ): Promise<LifecycleResult> {
   const [state, listed] = await Promise.all([
     aws
       .readSecretStage(props.SecretArn, 'AWSCURRENT')
       .then(lineageState, explainSecretScheduledForDeletion(props.SecretArn)),
-    listKeysOrExplain(props.BucketName, region),
+    listKeysOrExplain(props.BucketName, invocation.region),
   ]);
   let bucketKeys = listed;
   let decision = keyDecision(state, props.SecretArn, props.BucketName, bucketKeys);
@@ -93,14 +177,10 @@ export async function reconcile(
   if (decision.kind === 'refuse') throw refusal(decision, props, state);
   if (decision.kind === 'adopt') return result(props, 'adopted', decision.accessKeyId);
 
-  // Only a new key needs the endpoint: read while the key is created, not on every update.
-  const endpoint = async () =>
-    props.Endpoint ?? aws.bucketEndpoint(props.BucketName).catch(explainMissingBucket(props.BucketName, region));
   const notes: string[] = [];
   if (decision.replaces) {
     notes.push(`The recorded key ${decision.replaces} no longer exists in bucket "${props.BucketName}"; replaced it.`);
   }
-  const { token } = decision;
   let keysBefore: readonly aws.BucketKeyInfo[] = bucketKeys;
   if (makeRoom && !hasFreeSlot(bucketKeys)) {
     const room = await makeRoom(bucketKeys);
@@ -108,12 +188,12 @@ export async function reconcile(
     notes.push(...room.notes);
   }
   try {
-    const accessKeyId = await createAndRecordWithinLimit(props, token, keysBefore, { region, endpoint });
+    const accessKeyId = await createWithinLimit(props, decision.token, keysBefore, invocation);
     return result(props, decision.replaces ? 'replaced-missing-key' : 'created', accessKeyId, notes);
   } catch (error) {
     // Another delivery of this request (Lambda may deliver one more than once, at the same time) may have won the
     // race for the slot or the write: then its key is this lineage's key, and this delivery answers with it too.
-    const record = await awaitWinner(props, token, keysBefore);
+    const record = await awaitWinner(props, decision.token, keysBefore);
     if (record) return result(props, 'adopted', record.accessKeyId, ['Adopted the key another delivery recorded.']);
     throw error;
   }
@@ -123,7 +203,7 @@ export async function reconcile(
 function refusal(
   decision: Extract<KeyDecision, { kind: 'refuse' }>,
   props: KeyResourceProperties,
-  state: ReturnType<typeof lineageState>,
+  state: LineageState,
 ): KeyError {
   switch (decision.reason) {
     case 'missing':
@@ -143,6 +223,29 @@ function refusal(
           `not "${props.BucketName}". Each key secret belongs to one bucket; was the secret written by something else?`,
       );
   }
+}
+
+async function createWithinLimit(
+  props: KeyResourceProperties,
+  token: string,
+  bucketKeys: readonly aws.BucketKeyInfo[],
+  invocation: Invocation,
+): Promise<string> {
+  if (!hasFreeSlot(bucketKeys)) {
+    throw new KeyError(
+      noFreeSlotMessage(
+        props.BucketName,
+        bucketKeys,
+        `None of them is recorded in this key's secret (${props.SecretArn}). A new key is always created before ` +
+          'an old one is deleted, so replacing a key (a changed bucket or serial) needs a free slot. Nothing was changed.',
+      ),
+    );
+  }
+  // Only a new key needs the endpoint: read while the key is created, not on every update.
+  const endpoint = async () =>
+    props.Endpoint ??
+    aws.bucketEndpoint(props.BucketName).catch(explainMissingBucket(props.BucketName, invocation.region));
+  return createAndRecord(props.SecretArn, props.BucketName, token, bucketKeys, { ...invocation, endpoint });
 }
 
 /** How long a delivery that lost the race for a slot waits for the winner to record its key. */
@@ -170,46 +273,36 @@ async function awaitWinner(
   }
 }
 
-async function createAndRecordWithinLimit(
+/**
+ * A forward move to a new lineage (a changed bucket or serial) needs a free slot for the new key. A rotated lineage
+ * holds its previous key for a grace period: that key is rotated out already, so when the bucket is full the move
+ * ends its grace early rather than fail. The lineage's current key is never touched, so a rollback finds it intact.
+ */
+async function moveLineage(
   props: KeyResourceProperties,
-  token: string,
-  bucketKeys: readonly aws.BucketKeyInfo[],
-  where: { region: string; endpoint: () => Promise<string> },
-): Promise<string> {
-  if (!hasFreeSlot(bucketKeys)) {
-    throw new KeyError(
-      noFreeSlotMessage(
-        props.BucketName,
-        bucketKeys,
-        `None of them is recorded in this key's secret (${props.SecretArn}). A new key is always created before ` +
-          'an old one is deleted, so replacing a key (a changed bucket or serial) needs a free slot. Nothing was changed.',
-      ),
-    );
-  }
-  return createAndRecord(props.SecretArn, props.BucketName, token, bucketKeys, where);
+  previous: KeyResourceProperties,
+  invocation: Invocation,
+): Promise<LifecycleResult> {
+  const makeRoom: MakeRoom | undefined =
+    previous.BucketName === props.BucketName ? (keys) => endGracePeriods(previous.SecretArn, keys) : undefined;
+  // A new lineage's secret holds the placeholder; one that records a key already is a lineage CloudFormation moves
+  // back to in a rollback (carrying the newer physical id): restore it as it was rather than get stuck.
+  return reconcile(props, invocation, makeRoom).catch((error) => restoreAsItWas(props, error));
 }
 
 /**
- * Update. When CloudFormation rolls back an update in which this resource's move to a new lineage failed, it sends
- * an Update back to the current lineage and deletes the new lineage's secret without ever sending this resource a
- * Delete for it. Yet a duplicate delivery, or an answer that came too late, may have recorded a key there: those
- * keys go now. Such a rollback is recognisable: the physical id is the lineage being restored, and the properties
- * it rolls back from name another lineage. In a forward update the physical id is the lineage being left, which is
- * never touched.
+ * When CloudFormation rolls back an update in which this resource's move to a new lineage failed, it sends an Update
+ * back to the current lineage and deletes the new lineage's secret without ever sending this resource a Delete for
+ * it. Yet a duplicate delivery, or an answer that came too late, may have recorded a key there: those keys go now,
+ * first, since one may hold the slot the restored lineage needs if its own key is gone.
  */
-export async function update(
-  physicalResourceId: string,
+async function rollBack(
   props: KeyResourceProperties,
   previous: KeyResourceProperties,
-  region: string,
-  stackId: string,
+  invocation: Invocation,
 ): Promise<LifecycleResult> {
-  const kind = updateKind(physicalResourceId, props, previous, stackId);
-  if (kind === 'move') return replaceLineage(props, previous, region);
-  if (kind === 'reconcile') return reconcile(props, region);
-  // The abandoned lineage goes first: its key may hold the slot the restored lineage needs, if its key is gone.
-  const abandoned = await remove(previous.SecretArn, previous, stackId);
-  const reconciled = await reconcile(props, region).catch((error) => restoreAsItWas(props, error));
+  const abandoned = await onDelete(previous.SecretArn, previous, invocation);
+  const reconciled = await reconcile(props, invocation).catch((error) => restoreAsItWas(props, error));
   return {
     ...reconciled,
     deletedKeyIds: abandoned.deletedKeyIds,
@@ -234,23 +327,6 @@ async function restoreAsItWas(props: KeyResourceProperties, error: unknown): Pro
   ]);
 }
 
-/**
- * A forward move to a new lineage (a changed bucket or serial) needs a free slot for the new key. A rotated lineage
- * holds its previous key for a grace period: that key is rotated out already, so when the bucket is full the move
- * ends its grace early rather than fail. The lineage's current key is never touched, so a rollback finds it intact.
- */
-async function replaceLineage(
-  props: KeyResourceProperties,
-  previous: KeyResourceProperties,
-  region: string,
-): Promise<LifecycleResult> {
-  const makeRoom: MakeRoom | undefined =
-    previous.BucketName === props.BucketName ? (keys) => endGracePeriods(previous.SecretArn, keys) : undefined;
-  // A new lineage's secret holds the placeholder; one that records a key already is a lineage CloudFormation moves
-  // back to in a rollback (carrying the newer physical id): restore it as it was rather than get stuck.
-  return reconcile(props, region, makeRoom).catch((error) => restoreAsItWas(props, error));
-}
-
 /** Deletes the rotated-out keys of a lineage that are still on the bucket, and returns the keys left. */
 async function endGracePeriods(
   secretArn: string,
@@ -269,92 +345,47 @@ async function endGracePeriods(
   };
 }
 
-/**
- * Delete: every key recorded in any version of the lineage's secret goes; already-gone keys count as done.
- *
- * A delivery of an earlier request may still be running (Lambda retries, duplicates) and about to write a key into
- * this secret. Every key write uses a token fixed by what it replaces (the lineage's first key, or a recorded key
- * that is gone), so Delete claims each such token before it could be used: the first-key token before reading the
- * versions, and each recorded key's replacement token before deleting that key. A late write then fails, and its
- * writer deletes its own key; a write that came first is read, and its key deleted, in another pass.
- */
-export async function remove(
-  physicalResourceId: string,
-  props: KeyResourceProperties,
-  stackId: string,
-): Promise<LifecycleResult> {
-  const target = deleteTarget(physicalResourceId, props, stackId);
-  if (target.kind === 'retain') {
-    return {
-      physicalResourceId,
-      outcome: 'retained',
-      notes: ['RemovalPolicy is retain: the key and its secret stay.'],
-    };
-  }
-  // Neither the id nor the properties name one of this stack's key secrets (a Create that failed early).
-  if (target.kind === 'none') return { physicalResourceId, outcome: 'not-a-key-secret' };
+// ---- Delete ------------------------------------------------------------------------------------------------
 
-  const { secretArn } = target;
-  const notes: string[] = [];
-  if (target.namedBy === 'properties') {
-    notes.push(
-      `CloudFormation deletes a resource whose Create it got no answer for (physical id ${physicalResourceId}): ` +
-        `closed the lineage its properties name.`,
-    );
-  }
-  let records: KeySecretValue[];
-  try {
-    records = await claimAndRead(secretArn, lineageToken(secretArn));
-  } catch (error) {
-    if (aws.isNotFound(error)) return secretGone(physicalResourceId, props, error);
-    if (!aws.isMarkedForDeletion(error)) throw error;
-    // Deleted outside CloudFormation, but not yet gone: its record of keys is still there. CloudFormation deletes
-    // the secret right after this resource anyway.
-    await aws.restoreSecret(secretArn);
-    notes.push('The key secret was scheduled for deletion outside CloudFormation; restored it to read its keys.');
-    records = await claimAndRead(secretArn, lineageToken(secretArn));
-  }
-
-  const handled = new Set<string>();
-  const deletedKeyIds: string[] = [];
-  for (let pass = 1; pass <= MAX_DELETE_PASSES; pass++) {
-    const fresh = records.filter((r) => !handled.has(r.accessKeyId));
-    // Only a replacement token found taken means a key may have been recorded since the last read.
-    const taken = await Promise.all(
-      fresh.map(async (r) => {
-        handled.add(r.accessKeyId);
-        const replaced = await claim(secretArn, replacementToken(secretArn, r.accessKeyId));
-        if (await aws.deleteKey(r.bucketName, r.accessKeyId)) deletedKeyIds.push(r.accessKeyId);
-        return replaced;
-      }),
-    );
-    if (!taken.includes(true)) break;
-    records = await readRecords(secretArn);
-  }
-  return { physicalResourceId, outcome: 'deleted', deletedKeyIds, notes: notes.length ? notes : undefined };
-}
-
-/** Passes over the secret's versions a Delete makes at most: each finds keys written while the last one ran. */
-const MAX_DELETE_PASSES = 5;
-
-async function claimAndRead(secretArn: string, token: string): Promise<KeySecretValue[]> {
-  await claim(secretArn, token);
+/** Claims the lineage's first-key token, then reads every key the secret recorded. */
+async function claimAndRead(secretArn: string): Promise<KeySecretValue[]> {
+  await claim(secretArn, lineageToken(secretArn));
   return readRecords(secretArn);
 }
 
 /**
- * Takes a key-write token for a retired marker, so that a later key write with it fails. Returns whether the token
- * was taken already: a key was written with it, which the next read finds. A secret that is gone or scheduled for
- * deletion fails that read too, which handles it.
+ * Claims a key-write token: writes the retired marker with it, so that a later key write with it fails. Returns
+ * whether the token was taken already: a key was written with it, which the next read finds. A secret that is gone
+ * or scheduled for deletion fails that read too, which handles it.
  */
 async function claim(secretArn: string, token: string): Promise<boolean> {
   try {
     await aws.putSecret(secretArn, RETIRED_MARKER, token);
     return false;
   } catch (error) {
-    return (error as { name?: string }).name === 'ResourceExistsException';
+    return aws.isTokenTaken(error);
   }
 }
+
+/** The secret is gone, so the keys it recorded cannot be known: say what is left on the bucket, and succeed. */
+async function secretGone(
+  physicalResourceId: string,
+  props: KeyResourceProperties,
+  error: unknown,
+): Promise<LifecycleResult> {
+  const keys = await aws.listBucketKeys(props.BucketName).catch(() => []);
+  const left = keys.length ? keys.map(describeKey).join('; ') : 'none';
+  return {
+    physicalResourceId,
+    outcome: 'secret-gone',
+    notes: [
+      `The key secret can no longer be read (${describeError(error)}), so the keys it recorded are unknown. ` +
+        `Keys left on bucket "${props.BucketName}": ${left}. Delete any that nothing uses.`,
+    ],
+  };
+}
+
+// ---- answers and errors ------------------------------------------------------------------------------------
 
 function result(
   props: KeyResourceProperties,
@@ -389,23 +420,5 @@ function explainMissingBucket(bucketName: string, region: string) {
   return (error: unknown): never => {
     if (aws.isNotFound(error)) throw new KeyError(bucketNotFoundMessage(bucketName, region));
     throw error;
-  };
-}
-
-/** The secret is gone, so the keys it recorded cannot be known: say what is left on the bucket, and succeed. */
-async function secretGone(
-  physicalResourceId: string,
-  props: KeyResourceProperties,
-  error: unknown,
-): Promise<LifecycleResult> {
-  const keys = await aws.listBucketKeys(props.BucketName).catch(() => []);
-  const left = keys.length ? keys.map(describeKey).join('; ') : 'none';
-  return {
-    physicalResourceId,
-    outcome: 'secret-gone',
-    notes: [
-      `The key secret can no longer be read (${describeError(error)}), so the keys it recorded are unknown. ` +
-        `Keys left on bucket "${props.BucketName}": ${left}. Delete any that nothing uses.`,
-    ],
   };
 }

@@ -3,9 +3,10 @@
  * EventBridge schedule invokes it to end grace periods. One structured log line per event, never a secret.
  */
 import type { Context } from 'aws-lambda';
-import { limitKeyCreation } from '../shared/key-creation';
+import { GRACE_PERIODS_FIELD, type GracePeriodEvent, ROTATION_STEPS, type RotationStep } from '../../lib/contract';
+import { keyCreationDeadline } from '../shared/key-creation';
 import { describeError, logLine } from '../shared/log';
-import { type RotationStep, type StepResult, expireGracePeriod, runStep } from './steps';
+import { type StepResult, expireGracePeriod, runStep } from './steps';
 
 /** What Secrets Manager sends for each step of a rotation. */
 export interface RotationEvent {
@@ -14,17 +15,9 @@ export interface RotationEvent {
   readonly Step: RotationStep;
 }
 
-/** What the grace period schedule sends. */
-export interface GracePeriodEvent {
-  readonly expireGracePeriods: ReadonlyArray<{ readonly secretArn: string; readonly gracePeriodSeconds: number }>;
-}
-
-const STEPS: readonly string[] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
-
 export async function handler(event: RotationEvent | GracePeriodEvent, context?: Context): Promise<void> {
-  limitKeyCreation(context);
-  const region = process.env.AWS_REGION ?? '';
-  if ('expireGracePeriods' in event) {
+  const invocation = { region: process.env.AWS_REGION ?? '', deadline: keyCreationDeadline(context) };
+  if (GRACE_PERIODS_FIELD in event) {
     // Each secret on its own: one failing does not keep the others' grace periods from ending.
     const results = await Promise.allSettled(
       event.expireGracePeriods.map((g) =>
@@ -37,9 +30,9 @@ export async function handler(event: RotationEvent | GracePeriodEvent, context?:
     if (failed) throw new Error(`${failed} of ${results.length} grace periods could not be checked; see the log.`);
     return;
   }
-  if (!STEPS.includes(event.Step)) throw new Error(`Unknown rotation step "${String(event.Step)}".`);
+  if (!ROTATION_STEPS.includes(event.Step)) throw new Error(`Unknown rotation step "${String(event.Step)}".`);
   await logged({ secretArn: event.SecretId, step: event.Step, token: event.ClientRequestToken }, () =>
-    runStep(event.Step, event.SecretId, event.ClientRequestToken, region),
+    runStep(event.Step, event.SecretId, event.ClientRequestToken, invocation),
   );
 }
 

@@ -7,13 +7,11 @@
  * previous one. So createSecret deletes every key of the secret but the current one (the previous key's grace ends
  * at the next rotation at the latest) before it creates the pending key.
  */
-import type { KeySecretValue } from '../../lib/contract';
+import type { KeySecretValue, RotationStep } from '../../lib/contract';
 import * as aws from '../shared/aws';
-import { KeyError, createAndRecord } from '../shared/key-creation';
-import { MAX_KEYS_PER_BUCKET, noFreeSlotMessage, parseKeySecret } from '../shared/key-secret';
+import { KeyError, type KeyCreationContext, createAndRecord } from '../shared/key-creation';
+import { hasFreeSlot, noFreeSlotMessage, parseKeySecret } from '../shared/key-secret';
 import { deleteRecordedKeysExcept, recordedKeys } from '../shared/recorded-keys';
-
-export type RotationStep = 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
 
 export interface StepResult {
   readonly outcome: string;
@@ -33,13 +31,13 @@ export async function runStep(
   step: RotationStep,
   secretArn: string,
   token: string,
-  region: string,
+  invocation: KeyCreationContext,
 ): Promise<StepResult> {
   const stages = (await aws.versionStages(secretArn))[token] ?? [];
   if (stages.includes('AWSCURRENT')) return { outcome: 'already-current' };
   switch (step) {
     case 'createSecret':
-      return createPending(secretArn, token, region);
+      return createPending(secretArn, token, invocation);
     case 'setSecret':
       // A Lightsail key works once it exists: there is nothing to set in another system.
       return { outcome: 'nothing-to-set' };
@@ -51,7 +49,7 @@ export async function runStep(
 }
 
 /** Creates the pending key, unless this token's pending version exists already. */
-async function createPending(secretArn: string, token: string, region: string): Promise<StepResult> {
+async function createPending(secretArn: string, token: string, invocation: KeyCreationContext): Promise<StepResult> {
   const current = await currentKey(secretArn);
   const pending = parseKeySecret((await aws.readSecretVersion(secretArn, token))?.secretString);
   if (pending) return { outcome: 'pending-exists', accessKeyId: pending.accessKeyId };
@@ -61,7 +59,7 @@ async function createPending(secretArn: string, token: string, region: string): 
     (r) => r.key.accessKeyId === current.accessKeyId,
   );
   const keys = await aws.listBucketKeys(current.bucketName);
-  if (keys.length >= MAX_KEYS_PER_BUCKET) {
+  if (!hasFreeSlot(keys)) {
     throw new KeyError(
       noFreeSlotMessage(
         current.bucketName,
@@ -78,7 +76,8 @@ async function createPending(secretArn: string, token: string, region: string): 
       token,
       keys,
       {
-        region: current.region || region,
+        region: current.region || invocation.region,
+        deadline: invocation.deadline,
         endpoint: async () => current.endpoint,
       },
       ['AWSPENDING'],

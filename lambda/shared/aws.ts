@@ -99,6 +99,15 @@ export function mayHaveTakenEffect(error: unknown): boolean {
   return status === undefined || status >= 500;
 }
 
+/**
+ * PutSecretValue's answer when its ClientRequestToken is a version that already holds another value: the token was
+ * taken (claimed) first. The error class is UNVERIFIED (Secrets Manager documents only that the call fails);
+ * ResourceExistsException is the one PutSecretValue declares for it.
+ */
+export function isTokenTaken(error: unknown): boolean {
+  return (error as { name?: string } | undefined)?.name === 'ResourceExistsException';
+}
+
 /** Secrets Manager's answer for a secret scheduled for deletion. */
 export function isMarkedForDeletion(error: unknown): boolean {
   const e = error as { name?: string; message?: string } | undefined;

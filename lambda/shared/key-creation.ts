@@ -4,11 +4,34 @@
  */
 import type { KeySecretValue } from '../../lib/contract';
 import * as aws from './aws';
-import { MAX_KEYS_PER_BUCKET, describeKey, noFreeSlotMessage, serializeKeySecret } from './key-secret';
+import { describeKey, hasFreeSlot, noFreeSlotMessage, serializeKeySecret } from './key-secret';
 import { describeError } from './log';
 
 /** An error whose message is already written for the person deploying: reported as is, without a type name. */
 export class KeyError extends Error {}
+
+/**
+ * Time an invocation keeps after starting a key creation: to record the key (or delete it again) and answer.
+ * Lightsail returns a key's secret only in the answer to its creation, so a key created just before the Lambda
+ * timeout could be frozen, with its secret, before it was recorded.
+ */
+const KEY_CREATION_RESERVE_MS = 45_000;
+
+/** What creating a key needs from the invocation it runs in. */
+export interface KeyCreationContext {
+  readonly region: string;
+  /** Epoch milliseconds after which no key creation starts (see keyCreationDeadline). */
+  readonly deadline: number;
+}
+
+/** Until when an invocation may start creating a key: KEY_CREATION_RESERVE_MS before its Lambda timeout. */
+export function keyCreationDeadline(
+  context: { getRemainingTimeInMillis?: () => number } | undefined,
+  now = Date.now(),
+): number {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  return remaining === undefined ? Number.POSITIVE_INFINITY : now + remaining - KEY_CREATION_RESERVE_MS;
+}
 
 /**
  * Creates a key and writes it into the secret with the given token (and stages: AWSCURRENT by default). If the
@@ -19,11 +42,11 @@ export async function createAndRecord(
   bucketName: string,
   token: string,
   keysBefore: readonly aws.BucketKeyInfo[],
-  where: { region: string; endpoint: () => Promise<string> },
+  where: KeyCreationContext & { endpoint: () => Promise<string> },
   versionStages?: string[],
 ): Promise<string> {
   const [created, endpoint] = await Promise.allSettled([
-    createKeyOrExplain(bucketName, secretArn, keysBefore),
+    createKeyOrExplain(bucketName, secretArn, keysBefore, where.deadline),
     where.endpoint(),
   ]);
   if (created.status === 'rejected') throw created.reason;
@@ -38,22 +61,6 @@ export async function createAndRecord(
   return accessKeyId;
 }
 
-/**
- * Time an invocation keeps after starting a key creation: to record the key (or delete it again) and answer.
- * Lightsail returns a key's secret only in the answer to its creation, so a key created just before the Lambda
- * timeout could be frozen, with its secret, before it was recorded.
- */
-const KEY_CREATION_RESERVE_MS = 45_000;
-
-/** Until when this invocation may start creating a key (set by each handler from its Lambda context). */
-let keyCreationDeadline = Number.POSITIVE_INFINITY;
-
-export function limitKeyCreation(context: { getRemainingTimeInMillis?: () => number } | undefined): void {
-  const remaining = context?.getRemainingTimeInMillis?.();
-  keyCreationDeadline =
-    remaining === undefined ? Number.POSITIVE_INFINITY : Date.now() + remaining - KEY_CREATION_RESERVE_MS;
-}
-
 /** Attempts at CreateBucketAccessKey when Lightsail throttles it or its answer is lost before it took effect. */
 const CREATE_ATTEMPTS = 20;
 
@@ -62,13 +69,14 @@ const CREATE_ATTEMPTS = 20;
  * error, a lost answer) is retried only when the bucket shows no new key; otherwise the key was probably created
  * and its secret lost with the answer, and the error says which key that is.
  */
-export async function createKeyOrExplain(
+async function createKeyOrExplain(
   bucketName: string,
   secretArn: string,
   keysBefore: readonly aws.BucketKeyInfo[],
+  deadline: number,
 ): Promise<aws.NewBucketKey> {
   for (let attempt = 1; ; attempt++) {
-    if (Date.now() > keyCreationDeadline) {
+    if (Date.now() > deadline) {
       throw new KeyError(
         `Too little of the handler's time was left to create an access key for bucket "${bucketName}" and record ` +
           'it (AWS was slow or throttling): nothing was created. A retry starts afresh.',
@@ -109,7 +117,7 @@ async function explainCreateFailure(
         `--bucket-name ${bucketName} --access-key-id <id>) and deploy again.`,
     );
   }
-  if (keysNow && keysNow.length >= MAX_KEYS_PER_BUCKET) {
+  if (keysNow && !hasFreeSlot(keysNow)) {
     return new KeyError(
       noFreeSlotMessage(
         bucketName,

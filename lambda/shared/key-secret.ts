@@ -2,12 +2,9 @@
  * Pure functions over the key secret's JSON and the facts Lightsail gives about a bucket's keys: no AWS calls.
  */
 import { createHash } from 'node:crypto';
-import type { KeySecretValue } from '../../lib/contract';
+import { type KeySecretValue, MAX_KEYS_PER_BUCKET } from '../../lib/contract';
 import type { BucketKeyInfo } from './aws';
 import { redactLater } from './redact';
-
-/** Lightsail allows at most this many access keys per bucket. */
-export const MAX_KEYS_PER_BUCKET = 2;
 
 /**
  * Reads a key record from a secret version's string. The placeholder CloudFormation generated, or anything that
@@ -58,7 +55,7 @@ export function replacementToken(secretArn: string, replacedAccessKeyId: string)
   return idempotencyToken(secretArn, 'replaces', replacedAccessKeyId);
 }
 
-/** Written into a lineage's secret when it is deleted; not a key record. */
+/** The retired marker: the value a claim writes (docs/design.md, Words). Not a record. */
 export const RETIRED_MARKER = '{"status":"retired"}';
 
 /**
@@ -74,6 +71,11 @@ export function keysToDelete<T extends { readonly key: KeySecretValue }>(
   const doomed = new Map<string, KeySecretValue>();
   for (const { key } of records) if (!kept.has(key.accessKeyId)) doomed.set(key.accessKeyId, key);
   return [...doomed.values()];
+}
+
+/** Whether a bucket with these keys has a slot for one more (Lightsail allows MAX_KEYS_PER_BUCKET). */
+export function hasFreeSlot(bucketKeys: readonly BucketKeyInfo[]): boolean {
+  return bucketKeys.length < MAX_KEYS_PER_BUCKET;
 }
 
 /** A key as one line for an error message: id, creation, last use. Never the secret. */

@@ -30,6 +30,7 @@ import { handler } from '../../lambda/bucket-access-key';
 import { RETIRED_MARKER, lineageToken, replacementToken } from '../../lambda/shared/key-secret';
 import { ConsoleCapture, ResponseEndpoint, expectNoSecretIn } from '../support/capture';
 import {
+  type DeliveredProperties,
   MADE_UP_PHYSICAL_ID,
   SECRET_ARN_V0,
   SECRET_ARN_V1,
@@ -68,7 +69,11 @@ beforeEach(() => {
   });
   secrets.on(PutSecretValueCommand).resolves({});
 });
-afterEach(() => output.stop());
+// Whatever a test did, no secret it generated may appear in a response or a log line.
+afterEach(() => {
+  output.stop();
+  if (generated.length) expectNoSecretIn(everythingSent(), generated);
+});
 
 function markedForDeletion() {
   return new InvalidRequestException({
@@ -117,12 +122,15 @@ function writtenSecretStrings(): string[] {
 
 describe('Create', () => {
   test('creates a key, writes it into the secret, and answers with the key id but no secret', async () => {
+    // Given a lineage whose secret holds the placeholder, on a bucket with no key
     givenSecretHolds(PLACEHOLDER);
     givenBucketKeys();
     const event = createEvent(endpoint.url());
 
+    // When the Create arrives
     await handler(event);
 
+    // Then one key is created and recorded; the answer names it, without its secret
     expect(lightsail).toHaveReceivedCommandTimes(CreateBucketAccessKeyCommand, 1);
     expect(lightsail).toHaveReceivedCommandWith(CreateBucketAccessKeyCommand, { bucketName: 'media-assets' });
     expect(lightsail).not.toHaveReceivedCommand(GetBucketsCommand);
@@ -150,7 +158,6 @@ describe('Create', () => {
       },
     });
     expect(Object.keys(response.Data!).sort()).toEqual(['AccessKeyId', 'BucketName', 'SecretArn']);
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('reads the endpoint from GetBuckets when the construct did not pass one', async () => {
@@ -180,7 +187,6 @@ describe('Create', () => {
     expect(endpoint.last().Reason).toMatch(
       /Could not store the new access key in its secret \(ResourceExistsException: version exists\)\. The key was deleted again\./,
     );
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('when deleting the unwritten key fails too, the error says how to delete it by hand', async () => {
@@ -198,7 +204,6 @@ describe('Create', () => {
     expect(endpoint.last().Reason).toContain(
       `aws lightsail delete-bucket-access-key --bucket-name media-assets --access-key-id ${createdId}`,
     );
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('a secret echoed in an error message is masked before it is logged or answered', async () => {
@@ -212,7 +217,6 @@ describe('Create', () => {
 
     expect(endpoint.last().Status).toBe('FAILED');
     expect(endpoint.last().Reason).toContain('[REDACTED]');
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('a retried request finds its key in the secret and creates no second key', async () => {
@@ -230,7 +234,6 @@ describe('Create', () => {
       ['SUCCESS', SECRET_ARN_V0, existing.accessKeyId],
       ['SUCCESS', SECRET_ARN_V0, existing.accessKeyId],
     ]);
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test("a lineage's first key is written with a token of the lineage: every delivery of every request competes", async () => {
@@ -258,7 +261,6 @@ describe('Create', () => {
     const ownKey = JSON.parse(writtenSecretStrings()[0]).accessKeyId;
     expect(lightsail).toHaveReceivedCommandWith(DeleteBucketAccessKeyCommand, { accessKeyId: ownKey });
     expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', Data: { AccessKeyId: winner.accessKeyId } });
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test("a delivery refused for the slot another delivery took answers with that delivery's key", async () => {
@@ -301,7 +303,6 @@ describe('Create', () => {
     const log = output.json().at(-1)!;
     expect(log.outcome).toBe('replaced-missing-key');
     expect(String(log.notes)).toContain(`The recorded key ${gone.accessKeyId} no longer exists`);
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('a secret that records a key of another bucket is an error, not an overwrite', async () => {
@@ -312,7 +313,6 @@ describe('Create', () => {
 
     expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
     expect(endpoint.last().Reason).toContain('records a key of bucket "other-bucket", not "media-assets"');
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('at the two-key limit it fails before creating anything, naming the keys and the fix', async () => {
@@ -347,6 +347,7 @@ describe('Create', () => {
   });
 
   test('a throttled creation is retried: Lightsail did nothing', async () => {
+    // Given Lightsail throttles the first creation
     givenSecretHolds(PLACEHOLDER);
     givenBucketKeys();
     lightsail
@@ -360,11 +361,12 @@ describe('Create', () => {
       )
       .callsFake(() => ({ accessKey: { ...newKey(), status: 'Active' } }));
 
+    // When the Create runs
     await handler(createEvent(endpoint.url()));
 
+    // Then the creation is tried again and succeeds
     expect(lightsail).toHaveReceivedCommandTimes(CreateBucketAccessKeyCommand, 2);
     expect(endpoint.last().Status).toBe('SUCCESS');
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('a creation whose answer was lost is retried when the bucket shows no new key', async () => {
@@ -382,6 +384,7 @@ describe('Create', () => {
   });
 
   test('a creation whose answer was lost after the key appeared is not repeated: the error names the key', async () => {
+    // Given a creation whose answer is lost, after which the bucket lists a new key
     // Regression: the SDK used to retry CreateBucketAccessKey itself, making a second key after a lost answer.
     givenSecretHolds(PLACEHOLDER);
     lightsail
@@ -398,8 +401,10 @@ describe('Create', () => {
       }),
     );
 
+    // When the Create runs
     await handler(createEvent(endpoint.url()));
 
+    // Then no second key is created, and the error names the one that appeared
     expect(lightsail).toHaveReceivedCommandTimes(CreateBucketAccessKeyCommand, 1);
     const reason = endpoint.last().Reason!;
     expect(reason).toContain('failed without an answer (ServiceException');
@@ -438,7 +443,7 @@ describe('Create', () => {
   });
 
   test('properties without a secret fail with a placeholder physical id that a later Delete ignores', async () => {
-    const event = createEvent(endpoint.url(), { BucketName: 'media-assets' } as any);
+    const event = createEvent(endpoint.url(), { BucketName: 'media-assets' } as DeliveredProperties);
 
     await handler(event);
     expect(endpoint.last()).toMatchObject({
@@ -447,7 +452,7 @@ describe('Create', () => {
       PhysicalResourceId: `failed-${event.RequestId}`,
     });
 
-    await handler(deleteEvent(endpoint.url(), `failed-${event.RequestId}`, {} as any));
+    await handler(deleteEvent(endpoint.url(), `failed-${event.RequestId}`, {} as DeliveredProperties));
     expect(endpoint.last().Status).toBe('SUCCESS');
     expect(lightsail.calls()).toHaveLength(0);
     expect(secrets.calls()).toHaveLength(0);
@@ -491,7 +496,9 @@ describe('Create', () => {
   });
 
   test('an unknown removal policy is rejected', async () => {
-    await handler(createEvent(endpoint.url(), keyProperties({ RemovalPolicy: 'snapshot' })));
+    // A template written by hand could send anything: the handler checks what the types promise.
+    const props = { ...keyProperties(), RemovalPolicy: 'snapshot' } as unknown as DeliveredProperties;
+    await handler(createEvent(endpoint.url(), props));
     expect(endpoint.last().Reason).toBe('Property RemovalPolicy must be "destroy" or "retain", got "snapshot".');
   });
 });
@@ -510,7 +517,6 @@ describe('Update', () => {
     expect(secrets).not.toHaveReceivedCommand(PutSecretValueCommand);
     expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0 });
     expect(endpoint.last().Data!.AccessKeyId).toBe(existing.accessKeyId);
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('an update that adopts the key of a bucket given by name does not read the endpoint', async () => {
@@ -546,10 +552,10 @@ describe('Update', () => {
     expect(secrets.commandCalls(PutSecretValueCommand)[0].args[0].input.SecretId).toBe(SECRET_ARN_V1);
     expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V1 });
     expect(endpoint.last().Data!.AccessKeyId).not.toBe(old.accessKeyId);
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('a replacement at the limit fails before anything changes, keeping the current physical id', async () => {
+    // Given a bucket whose two slots hold the current key and another lineage's
     const old = newKey();
     givenSecretHolds(record(old));
     givenSecretHolds(PLACEHOLDER, SECRET_ARN_V1);
@@ -559,17 +565,19 @@ describe('Update', () => {
       .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: 'c' })
       .resolves({ SecretString: record(old) });
 
+    // When the key moves to a new serial
     await handler(
       updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()),
     );
 
+    // Then nothing is created, and the resource keeps its physical id
     expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
     expect(endpoint.last()).toMatchObject({ Status: 'FAILED', PhysicalResourceId: SECRET_ARN_V0 });
     expect(endpoint.last().Reason).toContain('replacing a key (a changed bucket or serial) needs a free slot');
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test("a replacement of a rotated key ends its previous key's grace period to free the slot; the current key stays", async () => {
+    // Given a rotated lineage whose current and previous keys fill the bucket
     const current = newKey();
     const rotatedOut = newKey();
     givenSecretHolds(record(current));
@@ -586,10 +594,12 @@ describe('Update', () => {
     givenBucketKeys(current.accessKeyId, rotatedOut.accessKeyId);
     lightsail.on(DeleteBucketAccessKeyCommand).callsFake(() => givenBucketKeys(current.accessKeyId));
 
+    // When the key moves to a new serial
     await handler(
       updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()),
     );
 
+    // Then the previous key goes to make room; the current key stays
     expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId)).toEqual([
       rotatedOut.accessKeyId,
     ]);
@@ -597,7 +607,6 @@ describe('Update', () => {
     expect(String(output.json().at(-1)!.notes)).toContain(
       `Ended the grace period of rotated-out key ${rotatedOut.accessKeyId}`,
     );
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test.each([
@@ -607,6 +616,7 @@ describe('Update', () => {
   ])(
     'a rollback back to the old lineage, carrying %s, adopts the old key untouched',
     async (_, physicalId, deleted) => {
+      // Given an old lineage and a replacement lineage, each recording a key
       const old = newKey();
       const replacement = newKey();
       givenSecretHolds(record(old));
@@ -617,10 +627,12 @@ describe('Update', () => {
         .resolves({ SecretString: record(replacement) });
       givenBucketKeys(old.accessKeyId, replacement.accessKeyId);
 
+      // When the rollback Update back to the old lineage arrives
       await handler(
         updateEvent(endpoint.url(), physicalId, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })),
       );
 
+      // Then the old key is adopted untouched
       expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
       expect(secrets).not.toHaveReceivedCommandWith(PutSecretValueCommand, { SecretId: SECRET_ARN_V0 });
       expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId)).toEqual(
@@ -628,7 +640,6 @@ describe('Update', () => {
       );
       expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0 });
       expect(endpoint.last().Data!.AccessKeyId).toBe(old.accessKeyId);
-      expectNoSecretIn(everythingSent(), generated);
     },
   );
 });
@@ -648,17 +659,20 @@ describe('Update rolling back from a lineage CloudFormation recorded as failed',
   }
 
   test('deletes the keys of the attempted lineage, whose secret CloudFormation deletes without a Delete here', async () => {
+    // Given a key recorded in the attempted lineage, which CloudFormation never recorded
     const old = newKey();
     const attempted = newKey();
     givenLineage(SECRET_ARN_V0, old);
     givenLineage(SECRET_ARN_V1, attempted);
     givenBucketKeys(old.accessKeyId, attempted.accessKeyId);
 
-    // The failed update kept the old physical id; the rollback restores the old properties.
+    // When the rollback Update arrives: under the old physical id (the failed update kept it), restoring the old
+    // properties
     await handler(
       updateEvent(endpoint.url(), SECRET_ARN_V0, keyProperties(), keyProperties({ SecretArn: SECRET_ARN_V1 })),
     );
 
+    // Then that key goes, and the old lineage answers with its key
     expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId)).toEqual([
       attempted.accessKeyId,
     ]);
@@ -668,7 +682,6 @@ describe('Update rolling back from a lineage CloudFormation recorded as failed',
       Data: { AccessKeyId: old.accessKeyId },
     });
     expect(String(output.json().at(-1)!.notes)).toContain(`Rolled back from ${SECRET_ARN_V1}`);
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('frees the slot first, so a restored lineage whose key is gone can replace it', async () => {
@@ -691,7 +704,6 @@ describe('Update rolling back from a lineage CloudFormation recorded as failed',
 
     expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V0 });
     expect(output.json().at(-1)).toMatchObject({ outcome: 'replaced-missing-key' });
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('restores the lineage as it was when its key is gone and no slot is free, rather than get stuck', async () => {
@@ -714,7 +726,6 @@ describe('Update rolling back from a lineage CloudFormation recorded as failed',
     expect(String(log.notes)).toContain(
       `Restored the lineage with its recorded key ${gone.accessKeyId}, which could not be replaced`,
     );
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('a rollback carrying the newer physical id back to a lineage whose key is gone restores it too', async () => {
@@ -733,11 +744,13 @@ describe('Update rolling back from a lineage CloudFormation recorded as failed',
   });
 
   test('keeps them when that lineage is retained', async () => {
+    // Given an attempted lineage whose removal policy was retain
     const old = newKey();
     givenLineage(SECRET_ARN_V0, old);
     givenLineage(SECRET_ARN_V1, newKey());
     givenBucketKeys(old.accessKeyId);
 
+    // When the rollback Update arrives
     await handler(
       updateEvent(
         endpoint.url(),
@@ -747,6 +760,7 @@ describe('Update rolling back from a lineage CloudFormation recorded as failed',
       ),
     );
 
+    // Then its key stays
     expect(lightsail).not.toHaveReceivedCommand(DeleteBucketAccessKeyCommand);
     expect(endpoint.last().Status).toBe('SUCCESS');
   });
@@ -796,7 +810,6 @@ describe('Delete', () => {
       outcome: 'deleted',
       deletedKeyIds: [current.accessKeyId, previous.accessKeyId],
     });
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('first retires the lineage, so that a late first-key write fails instead of leaving a key behind', async () => {
@@ -827,6 +840,7 @@ describe('Delete', () => {
   });
 
   test('a replacement token found taken means a key was recorded meanwhile: a further pass deletes it', async () => {
+    // Given a key recorded while the Delete ran
     const first = newKey();
     const late = newKey();
     secrets
@@ -840,8 +854,10 @@ describe('Delete', () => {
       .on(PutSecretValueCommand, { ClientRequestToken: replacementToken(SECRET_ARN_V0, first.accessKeyId) })
       .rejects(new ResourceExistsException({ message: 'exists', ...meta }));
 
+    // When the Delete runs
     await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
 
+    // Then a further pass finds and deletes it
     expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId)).toEqual([
       first.accessKeyId,
       late.accessKeyId,
@@ -883,14 +899,16 @@ describe('Delete', () => {
       }),
     ],
   ])('succeeds when %s', async (_, error) => {
+    // Given a recorded key whose deletion says it is gone
     givenVersions(record(newKey()));
     lightsail.on(DeleteBucketAccessKeyCommand).rejects(error);
 
+    // When the Delete runs
     await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
 
+    // Then it succeeds
     expect(endpoint.last().Status).toBe('SUCCESS');
     expect(output.json().at(-1)).toMatchObject({ outcome: 'deleted', deletedKeyIds: [] });
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('fails on any other error, so CloudFormation can retry the delete', async () => {
@@ -903,7 +921,6 @@ describe('Delete', () => {
 
     expect(endpoint.last()).toMatchObject({ Status: 'FAILED', PhysicalResourceId: SECRET_ARN_V0 });
     expect(endpoint.last().Reason).toBe('AccessDeniedException: denied');
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('RETAIN keeps the key: no AWS call at all', async () => {
@@ -941,7 +958,6 @@ describe('Delete', () => {
     expect(endpoint.last()).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: MADE_UP_PHYSICAL_ID });
     expect(output.json().at(-1)).toMatchObject({ outcome: 'deleted', deletedKeyIds: [recorded.accessKeyId] });
     expect(String(output.json().at(-1)!.notes)).toContain('closed the lineage its properties name');
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('a secret already deleted cannot say which keys to delete: it succeeds and lists what is left', async () => {
@@ -973,18 +989,20 @@ describe('Delete', () => {
     expect(lightsail).toHaveReceivedCommandWith(DeleteBucketAccessKeyCommand, { accessKeyId: key.accessKeyId });
     expect(endpoint.last().Status).toBe('SUCCESS');
     expect(String(output.json().at(-1)!.notes)).toContain('restored it to read its keys');
-    expectNoSecretIn(everythingSent(), generated);
   });
 });
 
 describe('answering CloudFormation', () => {
   test('one structured log line per event, with what an operator needs and no secret', async () => {
+    // Given a Create that creates a key
     givenSecretHolds(PLACEHOLDER);
     givenBucketKeys();
     const event = createEvent(endpoint.url());
 
+    // When it runs
     await handler(event);
 
+    // Then one JSON line says what happened, without the response URL or a secret
     expect(output.lines).toHaveLength(1);
     const log = output.json()[0];
     expect(log).toEqual({
@@ -999,7 +1017,6 @@ describe('answering CloudFormation', () => {
       durationMs: expect.any(Number),
     });
     expect(output.lines[0]).not.toContain(event.ResponseURL);
-    expectNoSecretIn(everythingSent(), generated);
   });
 
   test('a response the URL refuses is retried', async () => {

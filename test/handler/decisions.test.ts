@@ -4,13 +4,18 @@
 import {
   type LineageState,
   deleteTarget,
-  hasFreeSlot,
   isStackKeySecret,
   keyDecision,
   lineageState,
   updateKind,
 } from '../../lambda/bucket-access-key/decisions';
-import { RETIRED_MARKER, keysToDelete, lineageToken, replacementToken } from '../../lambda/shared/key-secret';
+import {
+  RETIRED_MARKER,
+  hasFreeSlot,
+  keysToDelete,
+  lineageToken,
+  replacementToken,
+} from '../../lambda/shared/key-secret';
 import { MADE_UP_PHYSICAL_ID, SECRET_ARN_V0, SECRET_ARN_V1, STACK_ID } from './events';
 
 const OTHER_STACK_ID = STACK_ID.replace(/[0-9a-f-]{36}$/, '00000000-aaaa-bbbb-cccc-000000000000');

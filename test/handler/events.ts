@@ -5,7 +5,7 @@ import type {
   CloudFormationCustomResourceUpdateEvent,
 } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
-import { RESOURCE_TYPE, keySecretNamePrefix } from '../../lib/contract';
+import { type KeyResourceProperties, RESOURCE_TYPE, keySecretNamePrefix } from '../../lib/contract';
 
 const STACK_UUID = '6c7f2f40-0000-11ef-0000-0a1b2c3d4e5f';
 export const STACK_ID = `arn:aws:cloudformation:eu-west-1:123456789012:stack/TestStack/${STACK_UUID}`;
@@ -18,7 +18,10 @@ export const MADE_UP_PHYSICAL_ID = 'TestStack-MediaKey78E57B5A-1A2B3C4D5E6F';
 let counter = 0;
 const nextRequestId = () => `req-${++counter}`;
 
-export function keyProperties(overrides: Record<string, string> = {}) {
+/** A key resource's properties as CloudFormation delivers them: the contract's, plus the ServiceToken. */
+export type DeliveredProperties = KeyResourceProperties & { readonly ServiceToken: string };
+
+export function keyProperties(overrides: Partial<KeyResourceProperties> = {}): DeliveredProperties {
   return {
     ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:handler',
     SecretArn: SECRET_ARN_V0,
@@ -49,8 +52,8 @@ export function createEvent(responseUrl: string, props = keyProperties(), reques
 export function updateEvent(
   responseUrl: string,
   physicalResourceId: string,
-  props: Record<string, string>,
-  oldProps: Record<string, string>,
+  props: DeliveredProperties,
+  oldProps: DeliveredProperties,
 ) {
   return {
     ...common(responseUrl),

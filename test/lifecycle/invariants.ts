@@ -3,10 +3,9 @@
  * or answered. Each check returns the violations it found, as sentences.
  */
 import { parseKeySecret } from '../../lambda/shared/key-secret';
+import { RESOURCE_TYPE } from '../../lib/contract';
 import type { AwsFake } from '../fakes/aws-fake';
 import type { CloudFormation, DeployedResource } from './cloudformation';
-
-export const KEY_RESOURCE_TYPE = 'Custom::LightsailBucketAccessKey';
 
 /** Keys recorded in any version of any secret that still exists (also one scheduled for deletion). */
 export function recordedKeyIds(fake: AwsFake): Set<string> {
@@ -40,7 +39,7 @@ export function checkNoOrphans(
 }
 
 export function keyResources(cfn: CloudFormation): DeployedResource[] {
-  return [...cfn.resources.values()].filter((r) => r.definition.Type === KEY_RESOURCE_TYPE);
+  return [...cfn.resources.values()].filter((r) => r.definition.Type === RESOURCE_TYPE);
 }
 
 /** The key a key resource's secret holds as AWSCURRENT, if any. */

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type AwsFake, type FaultSpec, startAwsFake } from '../fakes/aws-fake';
+import { type GracePeriodEvent, ROTATION_STEPS } from '../../lib/contract';
 import { ResponseEndpoint } from '../support/capture';
 import { ACCOUNT, type AppSpec, REGION, STACK_NAME, assemblyRoot, synthesize } from './apps';
 import { CloudFormation, type SimulatorOptions, type StackStatus } from './cloudformation';
@@ -254,7 +255,7 @@ export class LifecycleWorld {
       let failure: string | undefined;
       for (let attempt = 1; attempt <= 3; attempt++) {
         failure = undefined;
-        for (const step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret']) {
+        for (const step of ROTATION_STEPS) {
           failure = await this.lambda.invokeSync(functionArn, {
             SecretId: secretArn,
             ClientRequestToken: token,
@@ -281,9 +282,7 @@ export class LifecycleWorld {
     const rules = [...this.cfn.resources.values()].filter((r) => r.definition.Type === 'AWS::Events::Rule');
     for (const rule of rules) {
       const target = (rule.properties.Targets as Array<{ Arn: string; Input: string }>)[0];
-      const input = JSON.parse(target.Input) as {
-        expireGracePeriods: Array<{ secretArn: string; gracePeriodSeconds: number }>;
-      };
+      const input = JSON.parse(target.Input) as GracePeriodEvent;
       for (const g of input.expireGracePeriods) this.fake.secrets.backdate(g.secretArn, g.gracePeriodSeconds * 1000);
       await this.lambda.invokeSync(target.Arn, input);
     }

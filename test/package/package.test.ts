@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readmeUsageExample } from '../support/readme-example';
+import { RESOURCE_TYPE } from '../../lib/contract';
 
 jest.setTimeout(600_000);
 
@@ -97,7 +98,7 @@ test('a fresh app with the README example synthesizes, running the shipped handl
   const assembly = path.join(app, 'cdk.out');
   const template = JSON.parse(fs.readFileSync(path.join(assembly, 'PackageTest.template.json'), 'utf8'));
   const resources = Object.values(template.Resources) as Array<{ Type: string }>;
-  expect(resources.filter((r) => r.Type === 'Custom::LightsailBucketAccessKey')).toHaveLength(1);
+  expect(resources.filter((r) => r.Type === RESOURCE_TYPE)).toHaveLength(1);
   const shipped = path.join(app, 'node_modules', pkg.name, 'assets');
   const assetDirs = fs.readdirSync(assembly).filter((d) => d.startsWith('asset.'));
   const deployed = assetDirs.map((d) => fs.readFileSync(path.join(assembly, d, 'index.js'), 'utf8'));
