@@ -1,6 +1,7 @@
 /**
  * Synth-time checks of values known before deploy. Tokens are skipped: the handler reports those at deploy time.
  */
+import { RemovalPolicy } from 'aws-cdk-lib';
 
 /**
  * Why a Lightsail bucket name is invalid, or undefined when it is valid. Rules from Lightsail's API pattern and
@@ -23,6 +24,12 @@ export function bucketNameProblem(name: string): string | undefined {
 export function serialProblem(serial: number): string | undefined {
   if (!Number.isInteger(serial) || serial < 0) return 'it must be a whole number, 0 or more';
   return undefined;
+}
+
+/** Why a removal policy cannot apply to a key and its secret together, or undefined. */
+export function removalPolicyProblem(policy: RemovalPolicy): string | undefined {
+  if (policy === RemovalPolicy.DESTROY || policy === RemovalPolicy.RETAIN) return undefined;
+  return 'use RemovalPolicy.DESTROY or RemovalPolicy.RETAIN';
 }
 
 /**

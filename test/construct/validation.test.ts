@@ -1,6 +1,7 @@
 /** The synth-time checks as pure functions (lib/validation.ts), on their own. */
 import { RegionName } from '@aws-sdk/client-lightsail';
-import { LIGHTSAIL_REGIONS, regionProblem } from '../../lib/validation';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { LIGHTSAIL_REGIONS, regionProblem, removalPolicyProblem } from '../../lib/validation';
 
 describe('Lightsail regions', () => {
   test("are the Lightsail API's RegionName enum: an SDK upgrade that adds a region shows here", () => {
@@ -19,4 +20,14 @@ describe('Lightsail regions', () => {
       );
     },
   );
+});
+
+describe('removal policies', () => {
+  test.each([RemovalPolicy.DESTROY, RemovalPolicy.RETAIN])('%s applies to a key and its secret', (policy) => {
+    expect(removalPolicyProblem(policy)).toBeUndefined();
+  });
+
+  test.each([RemovalPolicy.SNAPSHOT, RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE])('%s does not', (policy) => {
+    expect(removalPolicyProblem(policy)).toBe('use RemovalPolicy.DESTROY or RemovalPolicy.RETAIN');
+  });
 });
