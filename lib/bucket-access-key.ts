@@ -24,6 +24,7 @@ import {
   SECRET_PLACEHOLDER,
 } from './contract';
 import { acknowledge } from './acknowledgements';
+import { KeySecret } from './key-secret';
 import { BucketAccessKeyProvider } from './provider';
 import { bucketNameProblem, removalPolicyProblem, serialProblem } from './validation';
 
@@ -55,7 +56,7 @@ export interface IBucketAccessKey extends IResource {
   /**
    * The secret that holds the key, as JSON: `accessKeyId`, `secretAccessKey`, `bucketName`, `region`, `endpoint`.
    * Its ARN comes from the custom resource that writes the key, so whatever uses it deploys after the key was
-   * written.
+   * written. Its grants behave as `secretsmanager.Secret`'s do, for principals of other accounts too.
    */
   readonly secret: secretsmanager.ISecret;
 
@@ -66,6 +67,12 @@ export interface IBucketAccessKey extends IResource {
 
   /**
    * Grants read access to the key's secret, and decrypt on its KMS key when it has one.
+   *
+   * As `secretsmanager.Secret.grantRead` does, it adds a statement to the principal's own policy when it has one in
+   * the stack's account (a role, a user), and otherwise to the secret's resource policy and the KMS key's policy (an
+   * account, an ARN, a service, an organization). A principal outside the stack's account needs a customer-managed
+   * `encryptionKey`: without one, the grant throws, since Secrets Manager's AWS managed key (`aws/secretsmanager`)
+   * cannot be used by other accounts.
    */
   grantRead(grantee: iam.IGrantable): iam.Grant;
 }
@@ -262,10 +269,9 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     }`;
     this.accessKeyId = resource.getAttString(ATTR_ACCESS_KEY_ID);
     // Consumers reach the secret through the custom resource, so they deploy after the key was written into it.
-    this.secret = secretsmanager.Secret.fromSecretAttributes(this, 'KeySecret', {
-      secretCompleteArn: resource.getAttString(ATTR_SECRET_ARN),
-      encryptionKey: props.encryptionKey,
-    });
+    this.secret = new KeySecret(this, 'KeySecret', keySecret, resource.getAttString(ATTR_SECRET_ARN), (message) =>
+      this.fail(message),
+    );
     this.secretAccessKey = SecretValue.secretsManager(this.secret.secretArn, { jsonField: 'secretAccessKey' });
 
     this.slots = props.rotation ? 2 : 1;

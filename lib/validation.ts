@@ -1,7 +1,8 @@
 /**
  * Synth-time checks of values known before deploy. Tokens are skipped: the handler reports those at deploy time.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Token, TokenComparison } from 'aws-cdk-lib';
+import type { IPrincipal } from 'aws-cdk-lib/aws-iam';
 
 /**
  * Why a Lightsail bucket name is invalid, or undefined when it is valid. Rules from Lightsail's API pattern and
@@ -64,4 +65,22 @@ export const LIGHTSAIL_REGIONS: readonly string[] = [
 export function regionProblem(region: string): string | undefined {
   if (LIGHTSAIL_REGIONS.includes(region)) return undefined;
   return `Lightsail does not list region ${region} (its API names ${LIGHTSAIL_REGIONS.join(', ')})`;
+}
+
+/**
+ * Why a grant through the secret's resource policy cannot work while the secret is encrypted with Secrets
+ * Manager's AWS managed key (`aws/secretsmanager`), which no other account can use; undefined when it can, as far
+ * as synth can tell. As `secretsmanager.Secret.grantRead` decides: the principal's account (none for ARN, service
+ * and organization principals) differs from the stack's known account.
+ */
+export function managedKeyGrantProblem(stackAccount: string, principal: IPrincipal): string | undefined {
+  if (Token.compareStrings(stackAccount, principal.principalAccount ?? '') !== TokenComparison.DIFFERENT) {
+    return undefined;
+  }
+  return (
+    `${principal} is not a principal of the stack's account ${stackAccount}, so it would read the secret ` +
+    "through the secret's resource policy; but the secret is encrypted with Secrets Manager's AWS managed key " +
+    '(aws/secretsmanager), which other accounts cannot use. Give the key a customer-managed KMS key as ' +
+    '`encryptionKey` to share it'
+  );
 }

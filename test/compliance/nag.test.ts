@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { BucketAccessKey } from '../../lib';
@@ -69,6 +71,23 @@ test('a key of a bucket given by name: the wildcard bucket ARN is acknowledged w
   });
   const violations = nagViolations(app, outdir);
 
+  const ours = ourPaths(stack);
+  expect(violations.filter((v) => ours.some((p) => v.path.startsWith(p)))).toEqual([]);
+});
+
+test("a key read from other accounts: its secret's resource policy draws no finding", () => {
+  const { app, outdir } = newApp();
+  const stack = new Stack(app, 'Shared', { env: { account: '111111111111', region: 'eu-west-1' } });
+  const bucket = new lightsail.CfnBucket(stack, 'Bucket', { bucketName: 'shared-assets', bundleId: 'small_1_0' });
+  const key = new BucketAccessKey(stack, 'Key', {
+    bucket,
+    encryptionKey: new kms.Key(stack, 'Cmk', { enableKeyRotation: true }),
+  });
+  key.grantRead(new iam.AccountPrincipal('222222222222'));
+  key.secret.grantRead(new iam.OrganizationPrincipal('o-abcdefghij'));
+  const violations = nagViolations(app, outdir);
+
+  expect(stack.node.tryFindChild('Key')?.node.tryFindChild('Secret')?.node.tryFindChild('Policy')).toBeDefined();
   const ours = ourPaths(stack);
   expect(violations.filter((v) => ours.some((p) => v.path.startsWith(p)))).toEqual([]);
 });

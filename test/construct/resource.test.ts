@@ -20,6 +20,7 @@ describe('IBucketAccessKey', () => {
     expect(key.env).toEqual({ account: '123456789012', region: 'eu-west-1' });
     expect(key.bucketName).toBe('media-assets');
     expect(key.secret.stack).toBe(stack);
+    expect(key.secret.env).toEqual(key.env);
     const role = new iam.Role(stack, 'Consumer', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
     expect(key.grantRead(role).success).toBe(true);
   });
