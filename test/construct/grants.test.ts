@@ -255,3 +255,31 @@ test('statements added to the secret resource policy by hand land on the secret 
 function normalize(principalJson: Record<string, unknown[]>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(principalJson).map(([k, v]) => [k, v.length === 1 ? v[0] : v]));
 }
+
+describe("the secret's other members", () => {
+  test('values and dynamic references read the secret through the custom resource', () => {
+    const { stack, key } = keyIn(IN_ACCOUNT, false);
+    const resourceId = logicalId(stack, key.node.findChild('Resource'));
+    const arn = { 'Fn::GetAtt': [resourceId, 'SecretArn'] };
+    expect(stack.resolve(key.secret.secretArn)).toEqual(arn);
+    expect(stack.resolve(key.secret.secretFullArn)).toEqual(arn);
+    expect(stack.resolve(key.secret.secretRef.secretId)).toEqual(arn);
+    for (const value of [key.secret.secretValueFromJson('accessKeyId'), key.secret.secretValue]) {
+      expect(JSON.stringify(stack.resolve(value))).toContain(`{"Fn::GetAtt":["${resourceId}","SecretArn"]}`);
+    }
+    expect(JSON.stringify(stack.resolve(key.secret.cfnDynamicReferenceKey({ jsonField: 'bucketName' })))).toContain(
+      ':SecretString:bucketName::',
+    );
+  });
+
+  test("denyAccountRootDelete goes on the owned secret's resource policy", () => {
+    const { stack, key } = keyIn(IN_ACCOUNT, false);
+    key.secret.denyAccountRootDelete();
+    Template.fromStack(stack).hasResourceProperties('AWS::SecretsManager::ResourcePolicy', {
+      SecretId: { Ref: logicalId(stack, key.node.findChild('Secret')) },
+      ResourcePolicy: {
+        Statement: [Match.objectLike({ Action: 'secretsmanager:DeleteSecret', Effect: 'Deny' })],
+      },
+    });
+  });
+});
