@@ -1,20 +1,32 @@
-import { CustomResource, Duration, RemovalPolicy, Resource, SecretValue, Stack, Token } from 'aws-cdk-lib';
+import {
+  CustomResource,
+  Duration,
+  type IResource,
+  Lazy,
+  RemovalPolicy,
+  Resource,
+  SecretValue,
+  Stack,
+  Token,
+} from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct, type IConstruct } from 'constructs';
+import type { Construct } from 'constructs';
 import {
   ATTR_ACCESS_KEY_ID,
   ATTR_SECRET_ARN,
   type KeyResourceProperties,
   RESOURCE_TYPE,
+  type RemovalPolicyValue,
   SECRET_PLACEHOLDER,
 } from './contract';
 import { acknowledge } from './acknowledgements';
+import { KeySecret } from './key-secret';
 import { BucketAccessKeyProvider } from './provider';
-import { bucketNameProblem, serialProblem } from './validation';
+import { bucketNameProblem, removalPolicyProblem, serialProblem } from './validation';
 
 /** Lightsail allows at most this many access keys per bucket. */
 const MAX_KEYS_PER_BUCKET = 2;
@@ -22,31 +34,45 @@ const MAX_KEYS_PER_BUCKET = 2;
 const IS_BUCKET_ACCESS_KEY = Symbol.for('cdk-lightsail-bucket-access-key.BucketAccessKey');
 
 /**
- * A Lightsail bucket access key.
+ * A Lightsail bucket access key, with its secret access key kept in a Secrets Manager secret.
  */
-export interface IBucketAccessKey extends IConstruct {
+export interface IBucketAccessKey extends IResource {
   /**
-   * The access key id. Not secret.
+   * The access key id. It is not secret: it can go into outputs and environment variables. With rotation, it is
+   * the key that was current at the last deploy; the secret holds the key in use.
    *
    * @attribute
    */
   readonly accessKeyId: string;
 
   /**
-   * The secret that holds the key, as JSON: `accessKeyId`, `secretAccessKey`, `bucketName`, `region`, `endpoint`.
-   */
-  readonly secret: secretsmanager.ISecret;
-
-  /**
    * The secret access key, as a Secrets Manager dynamic reference: CloudFormation resolves it at deploy time, and
-   * it never appears in the template.
+   * it never appears in the template. With rotation, it is the key that was current at the last deploy.
    *
    * @attribute
    */
   readonly secretAccessKey: SecretValue;
 
   /**
+   * The secret that holds the key, as JSON: `accessKeyId`, `secretAccessKey`, `bucketName`, `region`, `endpoint`.
+   * Its ARN comes from the custom resource that writes the key, so whatever uses it deploys after the key was
+   * written. Its grants behave as `secretsmanager.Secret`'s do, for principals of other accounts too.
+   */
+  readonly secret: secretsmanager.ISecret;
+
+  /**
+   * The name of the key's bucket (a token when the bucket's name is one).
+   */
+  readonly bucketName: string;
+
+  /**
    * Grants read access to the key's secret, and decrypt on its KMS key when it has one.
+   *
+   * As `secretsmanager.Secret.grantRead` does, it adds a statement to the principal's own policy when it has one in
+   * the stack's account (a role, a user), and otherwise to the secret's resource policy and the KMS key's policy (an
+   * account, an ARN, a service, an organization). A principal outside the stack's account needs a customer-managed
+   * `encryptionKey`: without one, the grant throws, since Secrets Manager's AWS managed key (`aws/secretsmanager`)
+   * cannot be used by other accounts.
    */
   grantRead(grantee: iam.IGrantable): iam.Grant;
 }
@@ -174,9 +200,12 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
   public readonly accessKeyId: string;
   public readonly secret: secretsmanager.ISecret;
   public readonly secretAccessKey: SecretValue;
-
-  /** The name of the key's bucket (a token when the bucket's name is one). */
   public readonly bucketName: string;
+
+  /** The policy of the key and its secret: the constructor's, or the last `applyRemovalPolicy`'s. */
+  private removalPolicy: RemovalPolicy;
+  private readonly keySecret: secretsmanager.Secret;
+  private readonly resource: CustomResource;
 
   /** Identifies the bucket across the app for the per-bucket key limit. */
   private readonly bucketIdentity: string;
@@ -199,10 +228,8 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
       const problem = serialProblem(serial);
       if (problem) this.fail(`serial ${serial} is invalid: ${problem}.`);
     }
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
-    if (removalPolicy !== RemovalPolicy.DESTROY && removalPolicy !== RemovalPolicy.RETAIN) {
-      this.fail(`removalPolicy ${removalPolicy} is not supported: use RemovalPolicy.DESTROY or RemovalPolicy.RETAIN.`);
-    }
+    const removalPolicy = this.supportedRemovalPolicy(props.removalPolicy ?? RemovalPolicy.DESTROY);
+    this.removalPolicy = removalPolicy;
 
     const provider = BucketAccessKeyProvider.of(this);
     if (props.logRetention !== undefined) provider.useLogRetention(props.logRetention, this.node.path);
@@ -212,26 +239,29 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
 
     // The lineage's secret. Its name holds the bucket and the serial, so changing either makes CloudFormation
     // replace the secret, and with it the key. The handler overwrites the placeholder with the key.
-    const keySecret = new secretsmanager.Secret(this, 'Secret', {
+    const keySecret = (this.keySecret = new secretsmanager.Secret(this, 'Secret', {
       secretName: `${BucketAccessKeyProvider.secretNamePrefix(this)}${bucketName}/${this.node.addr.slice(0, 10)}-v${serial}`,
       description: `Lightsail bucket access key for bucket ${bucketName} (${this.node.path})`,
       encryptionKey: props.encryptionKey,
       generateSecretString: { ...SECRET_PLACEHOLDER },
       removalPolicy,
-    });
+    }));
 
     const properties: KeyResourceProperties = {
       SecretArn: keySecret.secretArn,
       BucketName: props.bucket ? props.bucket.ref : bucketName,
       Endpoint: props.bucket?.attrUrl,
-      RemovalPolicy: removalPolicy === RemovalPolicy.RETAIN ? 'retain' : 'destroy',
+      // Read at synthesis: applyRemovalPolicy may change it after construction.
+      RemovalPolicy: Lazy.string({
+        produce: () => (this.removalPolicy === RemovalPolicy.RETAIN ? 'retain' : 'destroy'),
+      }) as RemovalPolicyValue,
     };
-    const resource = new CustomResource(this, 'Resource', {
+    const resource = (this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.function.functionArn,
       resourceType: RESOURCE_TYPE,
       properties: { ...properties },
       removalPolicy,
-    });
+    }));
 
     this.bucketName = bucketName;
     this.bucketIdentity = `${Stack.of(this).region}/${
@@ -239,10 +269,9 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     }`;
     this.accessKeyId = resource.getAttString(ATTR_ACCESS_KEY_ID);
     // Consumers reach the secret through the custom resource, so they deploy after the key was written into it.
-    this.secret = secretsmanager.Secret.fromSecretAttributes(this, 'KeySecret', {
-      secretCompleteArn: resource.getAttString(ATTR_SECRET_ARN),
-      encryptionKey: props.encryptionKey,
-    });
+    this.secret = new KeySecret(this, 'KeySecret', keySecret, resource.getAttString(ATTR_SECRET_ARN), (message) =>
+      this.fail(message),
+    );
     this.secretAccessKey = SecretValue.secretsManager(this.secret.secretArn, { jsonField: 'secretAccessKey' });
 
     this.slots = props.rotation ? 2 : 1;
@@ -257,6 +286,26 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
 
   public grantRead(grantee: iam.IGrantable): iam.Grant {
     return this.secret.grantRead(grantee);
+  }
+
+  /**
+   * Applies a removal policy to the key and its secret together.
+   *
+   * As the `removalPolicy` prop does, it sets the policy of both CloudFormation resources and what the handler does
+   * when CloudFormation deletes the key: a retained secret whose key was deleted would be of no use.
+   *
+   * @param policy `RemovalPolicy.DESTROY` or `RemovalPolicy.RETAIN`; any other policy throws, as the prop does
+   */
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    this.removalPolicy = this.supportedRemovalPolicy(policy);
+    this.keySecret.applyRemovalPolicy(policy);
+    this.resource.applyRemovalPolicy(policy);
+  }
+
+  private supportedRemovalPolicy(policy: RemovalPolicy): RemovalPolicy {
+    const problem = removalPolicyProblem(policy);
+    if (problem) this.fail(`removalPolicy ${policy} is not supported: ${problem}.`);
+    return policy;
   }
 
   /** Attaches Secrets Manager rotation to the secret, once the custom resource has written the key into it. */

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, ArnFormat, Aws, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, Duration, Fn, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,6 +15,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge, wildcardResourceRule } from './acknowledgements';
 import { keySecretNamePrefix } from './contract';
+import { regionProblem } from './validation';
 
 /** Where the build puts the pre-bundled handlers (see scripts/bundle-handlers.mjs). */
 export const ASSETS_DIR = path.join(__dirname, '..', 'assets');
@@ -72,6 +73,7 @@ export class BucketAccessKeyProvider extends Construct {
         return days === logs.RetentionDays.INFINITE ? undefined : days;
       },
     }) as unknown as number;
+    this.warnOfRegionWithoutLightsail();
     this.keySecrets = Stack.of(this).formatArn({
       service: 'secretsmanager',
       resource: 'secret',
@@ -128,6 +130,19 @@ export class BucketAccessKeyProvider extends Construct {
       this,
       'NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted',
       'The handlers log request types, ids, outcomes and timings: never a secret (tests search their logs for every secret generated). CloudWatch Logs encrypts log data at rest.',
+    );
+  }
+
+  /** Once per stack, when its region is known: a warning, since AWS adds regions that this list does not know yet. */
+  private warnOfRegionWithoutLightsail(): void {
+    const region = Stack.of(this).region;
+    const problem = Token.isUnresolved(region) ? undefined : regionProblem(region);
+    if (!problem) return;
+    Annotations.of(this).addWarningV2(
+      'cdk-lightsail-bucket-access-key:regionWithoutLightsail',
+      `${problem}: Lightsail buckets and their access keys exist only in its regions, so this stack's keys would ` +
+        `fail at deploy time. Deploy the stack to the region of its buckets or, if Lightsail has added ${region} ` +
+        'since, acknowledge this warning.',
     );
   }
 

@@ -1,13 +1,17 @@
 /**
- * cdk-nag's AwsSolutions and NIST 800-53 R5 packs on the example stack and on a key of a bucket given by name: no
- * finding may be left on this library's constructs. Findings by design are acknowledged in the library itself
+ * cdk-nag's AwsSolutions and NIST 800-53 R5 packs on the example stack (with and without the recommended feature
+ * flags), on a key of a bucket given by name, and on a key shared with other accounts: no finding may be left on
+ * this library's constructs. Findings by design are acknowledged in the library itself
  * (lib/acknowledgements.ts), each with its reason; the example's own consumer function is not ours to judge.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lightsail from 'aws-cdk-lib/aws-lightsail';
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { BucketAccessKey } from '../../lib';
@@ -44,13 +48,17 @@ function ourPaths(stack: Stack): string[] {
     .map((c) => `${c.node.path}/`);
 }
 
-function newApp(): { app: App; outdir: string } {
+function newApp(context?: Record<string, unknown>): { app: App; outdir: string } {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'nag-'));
-  return { app: new App({ outdir }), outdir };
+  return { app: new App({ outdir, context }), outdir };
 }
 
-test('the example stack: no finding on our constructs; the packs did run', () => {
-  const { app, outdir } = newApp();
+// The example app as `cdk synth` makes it (its cdk.json sets the recommended feature flags), and without them.
+test.each([
+  ['with the recommended feature flags', CURRENTLY_RECOMMENDED_FLAGS],
+  ['without feature flags', undefined],
+])('the example stack %s: no finding on our constructs; the packs did run', (_, context) => {
+  const { app, outdir } = newApp(context);
   const stack = new MediaStack(app, 'Example');
   const violations = nagViolations(app, outdir);
 
@@ -69,6 +77,23 @@ test('a key of a bucket given by name: the wildcard bucket ARN is acknowledged w
   });
   const violations = nagViolations(app, outdir);
 
+  const ours = ourPaths(stack);
+  expect(violations.filter((v) => ours.some((p) => v.path.startsWith(p)))).toEqual([]);
+});
+
+test("a key read from other accounts: its secret's resource policy draws no finding", () => {
+  const { app, outdir } = newApp();
+  const stack = new Stack(app, 'Shared', { env: { account: '111111111111', region: 'eu-west-1' } });
+  const bucket = new lightsail.CfnBucket(stack, 'Bucket', { bucketName: 'shared-assets', bundleId: 'small_1_0' });
+  const key = new BucketAccessKey(stack, 'Key', {
+    bucket,
+    encryptionKey: new kms.Key(stack, 'Cmk', { enableKeyRotation: true }),
+  });
+  key.grantRead(new iam.AccountPrincipal('222222222222'));
+  key.secret.grantRead(new iam.OrganizationPrincipal('o-abcdefghij'));
+  const violations = nagViolations(app, outdir);
+
+  expect(stack.node.tryFindChild('Key')?.node.tryFindChild('Secret')?.node.tryFindChild('Policy')).toBeDefined();
   const ours = ourPaths(stack);
   expect(violations.filter((v) => ours.some((p) => v.path.startsWith(p)))).toEqual([]);
 });

@@ -1,7 +1,7 @@
 /**
  * The package as a new user gets it: `npm pack`, installed into a fresh CDK app outside the repository, with the
  * README's usage example as its code, synthesized with `cdk synth`. It must carry the pre-bundled handlers and need
- * no bundler.
+ * no bundler, and its resources must not depend on the feature flags a `cdk init` app sets.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -22,6 +22,8 @@ const run = (file: string, args: string[], cwd: string) =>
     env: { ...process.env, CI: 'true' },
   });
 
+const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
+
 let work: string;
 let tarball: string;
 let app: string;
@@ -30,12 +32,59 @@ beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'package-test-'));
   // npm pack builds first (prepack): the construct with jsii, the handlers with esbuild.
   run('npm', ['pack', '--pack-destination', work], repo);
-  const { name, version } = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
-  tarball = path.join(work, `${name}-${version}.tgz`);
+  tarball = path.join(work, `${pkg.name}-${pkg.version}.tgz`);
   app = path.join(work, 'app');
   fs.mkdirSync(app);
+  installApp();
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+/**
+ * A fresh app that depends on the tarball, with the README example as its code: once as the README has it
+ * (environment-agnostic), and once in an account and region.
+ */
+function installApp(): void {
+  fs.writeFileSync(
+    path.join(app, 'package.json'),
+    JSON.stringify({
+      name: 'package-test-app',
+      private: true,
+      dependencies: {
+        [pkg.name]: `file:${tarball}`,
+        'aws-cdk-lib': pkg.devDependencies['aws-cdk-lib'],
+        constructs: pkg.devDependencies.constructs,
+      },
+    }),
+  );
+  // From the npm cache that installing this repository filled; nothing else is needed.
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], app);
+  fs.writeFileSync(
+    path.join(app, 'app.ts'),
+    `${readmeUsageExample()}\nimport { App } from 'aws-cdk-lib';\nconst app = new App();\n` +
+      `new MediaStack(app, 'PackageTest');\n` +
+      `new MediaStack(app, 'PackageTestInRegion', { env: { account: '111111111111', region: 'eu-west-1' } });\n`,
+  );
+  fs.writeFileSync(
+    path.join(app, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'commonjs',
+        strict: true,
+        esModuleInterop: true,
+        skipLibCheck: true,
+      },
+    }),
+  );
+  run(bin('tsc'), ['-p', '.'], app); // the README example type-checks against the installed package
+}
+
+/** `cdk synth` of the app into `outdir`, with the given context in the app's cdk.json (as `cdk init` writes it). */
+function synth(outdir: string, context: Record<string, unknown>): string {
+  fs.writeFileSync(path.join(app, 'cdk.json'), JSON.stringify({ app: 'node app.js', context }));
+  run(bin('cdk'), ['synth', '--quiet', '--output', outdir], app);
+  return path.join(app, outdir);
+}
 
 test('the tarball ships the compiled construct, the jsii assembly and the pre-bundled handlers, not the sources', () => {
   const files = run('tar', ['-tzf', tarball], work).split('\n');
@@ -59,43 +108,9 @@ test('the tarball ships the compiled construct, the jsii assembly and the pre-bu
 });
 
 test('a fresh app with the README example synthesizes, running the shipped handler bundle, with no bundler', () => {
-  const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
-  fs.writeFileSync(
-    path.join(app, 'package.json'),
-    JSON.stringify({
-      name: 'package-test-app',
-      private: true,
-      dependencies: {
-        [pkg.name]: `file:${tarball}`,
-        'aws-cdk-lib': pkg.devDependencies['aws-cdk-lib'],
-        constructs: pkg.devDependencies.constructs,
-      },
-    }),
-  );
-  // From the npm cache that installing this repository filled; nothing else is needed.
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], app);
   expect(fs.existsSync(path.join(app, 'node_modules', 'esbuild'))).toBe(false);
+  const assembly = synth('cdk.out', {});
 
-  fs.writeFileSync(
-    path.join(app, 'app.ts'),
-    `${readmeUsageExample()}\nimport { App } from 'aws-cdk-lib';\nnew MediaStack(new App(), 'PackageTest');\n`,
-  );
-  fs.writeFileSync(
-    path.join(app, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: {
-        target: 'ES2022',
-        module: 'commonjs',
-        strict: true,
-        esModuleInterop: true,
-        skipLibCheck: true,
-      },
-    }),
-  );
-  run(bin('tsc'), ['-p', '.'], app); // the README example type-checks against the installed package
-  run(bin('cdk'), ['synth', '--app', 'node app.js', '--quiet'], app);
-
-  const assembly = path.join(app, 'cdk.out');
   const template = JSON.parse(fs.readFileSync(path.join(assembly, 'PackageTest.template.json'), 'utf8'));
   const resources = Object.values(template.Resources) as Array<{ Type: string }>;
   expect(resources.filter((r) => r.Type === RESOURCE_TYPE)).toHaveLength(1);
@@ -108,4 +123,81 @@ test('a fresh app with the README example synthesizes, running the shipped handl
       fs.readFileSync(path.join(shipped, 'rotation-handler', 'index.js'), 'utf8'),
     ]),
   );
+});
+
+describe('feature flags', () => {
+  /**
+   * What a resource of ours does once deployed, whatever flag changed its rendering:
+   * - `@aws-cdk/aws-iam:minimizePolicies` sorts the actions of our handlers' policy statements and may merge
+   *   statements: IAM policy documents are compared as the set of single permissions they grant;
+   * - `@aws-cdk/core:enablePartitionLiterals` writes `arn:aws:` instead of `arn:${AWS::Partition}:` in a stack
+   *   whose region is known: ARNs are compared with the partition filled in, as CloudFormation does in `aws`.
+   * Metadata (paths, asset locations for local tools) is left out.
+   */
+  function deployed(resource: Record<string, unknown>): unknown {
+    const { Metadata: _, ...rest } = resource;
+    return canonical(rest);
+  }
+
+  function canonical(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value === null || typeof value !== 'object') return value;
+    const v = value as Record<string, unknown>;
+    if (v.Ref === 'AWS::Partition') return 'aws';
+    if (Array.isArray(v['Fn::Join'])) {
+      const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+      const joined = (parts.map(canonical) as unknown[]).reduce<unknown[]>((acc, part) => {
+        const last = acc.at(-1);
+        if (typeof part === 'string' && typeof last === 'string') acc[acc.length - 1] = last + separator + part;
+        else acc.push(part);
+        return acc;
+      }, []);
+      return joined.length === 1 && typeof joined[0] === 'string' ? joined[0] : { 'Fn::Join': [separator, joined] };
+    }
+    if (Array.isArray(v.Statement)) return { ...v, Statement: permissions(v.Statement as Record<string, unknown>[]) };
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, canonical(x)]));
+  }
+
+  /** A policy's statements as the sorted set of single (effect, principal, action, resource, condition) grants. */
+  function permissions(statements: Record<string, unknown>[]): string[] {
+    const each = (x: unknown) => (x === undefined ? [undefined] : [x].flat());
+    const grants = statements.flatMap((s) =>
+      each(s.Action).flatMap((action) =>
+        each(s.Resource).map((resource) =>
+          JSON.stringify(canonical([s.Effect, s.Principal, action, resource, s.Condition, s.Sid])),
+        ),
+      ),
+    );
+    return [...new Set(grants)].sort();
+  }
+
+  /** Our resources in a template, by logical id: the key's and the stack's shared handlers'. */
+  function ours(assembly: string, stackName: string): Record<string, unknown> {
+    const template = JSON.parse(fs.readFileSync(path.join(assembly, `${stackName}.template.json`), 'utf8'));
+    const mine = (r: { Metadata?: Record<string, string> }) =>
+      [`${stackName}/MediaKey/`, `${stackName}/LightsailBucketAccessKeyProvider/`].some((prefix) =>
+        r.Metadata?.['aws:cdk:path']?.startsWith(prefix),
+      );
+    return Object.fromEntries(
+      Object.entries(template.Resources as Record<string, Record<string, unknown>>)
+        .filter(([, r]) => mine(r as { Metadata?: Record<string, string> }))
+        .map(([id, r]) => [id, deployed(r)]),
+    );
+  }
+
+  test("the recommended flags of the installed aws-cdk-lib leave our constructs' resources as they deploy", () => {
+    const recommended = JSON.parse(
+      fs.readFileSync(path.join(app, 'node_modules', 'aws-cdk-lib', 'recommended-feature-flags.json'), 'utf8'),
+    );
+    expect(Object.keys(recommended).length).toBeGreaterThan(50);
+    const without = synth('cdk.out.without-flags', {});
+    const withFlags = synth('cdk.out.with-flags', recommended);
+
+    for (const stackName of ['PackageTest', 'PackageTestInRegion']) {
+      const before = ours(without, stackName);
+      // The key's secret and custom resource, its rotation schedule, the handlers, their roles, policies and logs.
+      expect(Object.keys(before).length).toBeGreaterThanOrEqual(10);
+      expect(ours(withFlags, stackName)).toEqual(before);
+    }
+  });
 });
