@@ -1,20 +1,12 @@
-import {
-  CustomResource,
-  Duration,
-  type IResource,
-  Lazy,
-  RemovalPolicy,
-  Resource,
-  SecretValue,
-  Stack,
-  Token,
-} from 'aws-cdk-lib';
+import { CustomResource, type IResource, Lazy, RemovalPolicy, Resource, SecretValue } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { KEY_WITHOUT_ROTATION, acknowledge } from './acknowledgements';
+import { BucketSlots } from './bucket-slots';
 import {
   ATTR_ACCESS_KEY_ID,
   ATTR_SECRET_ARN,
@@ -23,13 +15,10 @@ import {
   type RemovalPolicyValue,
   SECRET_PLACEHOLDER,
 } from './contract';
-import { acknowledge } from './acknowledgements';
 import { KeySecret } from './key-secret';
 import { BucketAccessKeyProvider } from './provider';
-import { bucketNameProblem, removalPolicyProblem, serialProblem } from './validation';
-
-/** Lightsail allows at most this many access keys per bucket. */
-const MAX_KEYS_PER_BUCKET = 2;
+import type { BucketAccessKeyRotation } from './rotation';
+import { fail, propsProblem, removalPolicyProblem, rotationScheduleExpression } from './validation';
 
 const IS_BUCKET_ACCESS_KEY = Symbol.for('cdk-lightsail-bucket-access-key.BucketAccessKey');
 
@@ -75,43 +64,6 @@ export interface IBucketAccessKey extends IResource {
    * cannot be used by other accounts.
    */
   grantRead(grantee: iam.IGrantable): iam.Grant;
-}
-
-/**
- * Scheduled rotation of a key through Secrets Manager's own rotation. Give exactly one of `automaticallyAfter` and
- * `scheduleExpression`.
- */
-export interface BucketAccessKeyRotation {
-  /**
-   * Rotate this often: whole hours, from 4 hours to 1,000 days.
-   *
-   * @default - give `scheduleExpression` instead
-   */
-  readonly automaticallyAfter?: Duration;
-
-  /**
-   * A Secrets Manager schedule expression, such as `rate(30 days)` or `cron(0 4 ? * SUN *)`.
-   *
-   * @default - give `automaticallyAfter` instead
-   */
-  readonly scheduleExpression?: string;
-
-  /**
-   * How long the previous key stays valid after a rotation, for consumers that cached it. It is deleted within an
-   * hour after the grace period ends (an hourly schedule checks), and in any case before the next rotation creates
-   * a key, so the bucket never needs a third slot.
-   *
-   * @default - until the next rotation
-   */
-  readonly gracePeriod?: Duration;
-
-  /**
-   * Rotate once right away when rotation is turned on or its schedule changes, instead of waiting for the first
-   * scheduled rotation.
-   *
-   * @default false
-   */
-  readonly rotateImmediatelyOnUpdate?: boolean;
 }
 
 /**
@@ -207,12 +159,6 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
   private readonly keySecret: secretsmanager.Secret;
   private readonly resource: CustomResource;
 
-  /** Identifies the bucket across the app for the per-bucket key limit. */
-  private readonly bucketIdentity: string;
-
-  /** Key slots of the bucket this key uses: two when it rotates (the current key and the previous one). */
-  private readonly slots: number;
-
   /**
    * @param scope the construct the key belongs to
    * @param id the key's construct id: changing it replaces the key
@@ -221,67 +167,51 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
   constructor(scope: Construct, id: string, props: BucketAccessKeyProps) {
     super(scope, id);
     Object.defineProperty(this, IS_BUCKET_ACCESS_KEY, { value: true });
-
-    const bucketName = this.resolveBucketName(props);
+    const problem = propsProblem(props);
+    if (problem) fail(this, `${problem}.`);
+    const bucketName = (props.bucket?.bucketName ?? props.bucketName)!;
     const serial = props.serial ?? 0;
-    if (!Token.isUnresolved(serial)) {
-      const problem = serialProblem(serial);
-      if (problem) this.fail(`serial ${serial} is invalid: ${problem}.`);
-    }
-    const removalPolicy = this.supportedRemovalPolicy(props.removalPolicy ?? RemovalPolicy.DESTROY);
-    this.removalPolicy = removalPolicy;
+    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
 
     const provider = BucketAccessKeyProvider.of(this);
-    if (props.logRetention !== undefined) provider.useLogRetention(props.logRetention, this.node.path);
+    if (props.logRetention !== undefined) provider.useLogRetention(props.logRetention, this);
     if (props.bucket) provider.grantBucket(props.bucket.attrBucketArn);
     else provider.grantBucketByName();
     if (props.encryptionKey) provider.grantEncryptionKey(props.encryptionKey);
+    BucketSlots.of(this).use(this, bucketName, props.bucket, props.rotation ? 2 : 1);
 
     // The lineage's secret. Its name holds the bucket and the serial, so changing either makes CloudFormation
     // replace the secret, and with it the key. The handler overwrites the placeholder with the key.
-    const keySecret = (this.keySecret = new secretsmanager.Secret(this, 'Secret', {
+    this.keySecret = new secretsmanager.Secret(this, 'Secret', {
       secretName: `${BucketAccessKeyProvider.secretNamePrefix(this)}${bucketName}/${this.node.addr.slice(0, 10)}-v${serial}`,
       description: `Lightsail bucket access key for bucket ${bucketName} (${this.node.path})`,
       encryptionKey: props.encryptionKey,
       generateSecretString: { ...SECRET_PLACEHOLDER },
-      removalPolicy,
-    }));
-
+      removalPolicy: this.removalPolicy,
+    });
     const properties: KeyResourceProperties = {
-      SecretArn: keySecret.secretArn,
+      SecretArn: this.keySecret.secretArn,
       BucketName: props.bucket ? props.bucket.ref : bucketName,
       Endpoint: props.bucket?.attrUrl,
       // Read at synthesis: applyRemovalPolicy may change it after construction.
       RemovalPolicy: Lazy.string({
-        produce: () => (this.removalPolicy === RemovalPolicy.RETAIN ? 'retain' : 'destroy'),
+        produce: (): RemovalPolicyValue => (this.removalPolicy === RemovalPolicy.RETAIN ? 'retain' : 'destroy'),
       }) as RemovalPolicyValue,
     };
-    const resource = (this.resource = new CustomResource(this, 'Resource', {
+    this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.function.functionArn,
       resourceType: RESOURCE_TYPE,
       properties: { ...properties },
-      removalPolicy,
-    }));
+      removalPolicy: this.removalPolicy,
+    });
 
     this.bucketName = bucketName;
-    this.bucketIdentity = `${Stack.of(this).region}/${
-      props.bucket && Token.isUnresolved(bucketName) ? props.bucket.node.path : bucketName
-    }`;
-    this.accessKeyId = resource.getAttString(ATTR_ACCESS_KEY_ID);
+    this.accessKeyId = this.resource.getAttString(ATTR_ACCESS_KEY_ID);
     // Consumers reach the secret through the custom resource, so they deploy after the key was written into it.
-    this.secret = new KeySecret(this, 'KeySecret', keySecret, resource.getAttString(ATTR_SECRET_ARN), (message) =>
-      this.fail(message),
-    );
+    this.secret = new KeySecret(this, 'KeySecret', this.keySecret, this.resource.getAttString(ATTR_SECRET_ARN));
     this.secretAccessKey = SecretValue.secretsManager(this.secret.secretArn, { jsonField: 'secretAccessKey' });
-
-    this.slots = props.rotation ? 2 : 1;
-    if (props.rotation) this.rotate(provider, props.rotation, keySecret, resource);
-    else {
-      const reason = 'Rotation is off for this key (its `rotation` prop): it is replaced by bumping `serial`.';
-      acknowledge(this, 'AwsSolutions::AwsSolutions-SMG4', reason);
-      acknowledge(this, 'NIST.800.53.R5::NIST.800.53.R5-SecretsManagerRotationEnabled', reason);
-    }
-    this.node.addValidation({ validate: () => this.validateKeysPerBucket() });
+    if (props.rotation) this.rotate(provider, props.rotation);
+    else acknowledge(this, KEY_WITHOUT_ROTATION);
   }
 
   public grantRead(grantee: iam.IGrantable): iam.Grant {
@@ -297,106 +227,23 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
    * @param policy `RemovalPolicy.DESTROY` or `RemovalPolicy.RETAIN`; any other policy throws, as the prop does
    */
   public applyRemovalPolicy(policy: RemovalPolicy): void {
-    this.removalPolicy = this.supportedRemovalPolicy(policy);
+    const problem = removalPolicyProblem(policy);
+    if (problem) fail(this, `${problem}.`);
+    this.removalPolicy = policy;
     this.keySecret.applyRemovalPolicy(policy);
     this.resource.applyRemovalPolicy(policy);
   }
 
-  private supportedRemovalPolicy(policy: RemovalPolicy): RemovalPolicy {
-    const problem = removalPolicyProblem(policy);
-    if (problem) this.fail(`removalPolicy ${policy} is not supported: ${problem}.`);
-    return policy;
-  }
-
   /** Attaches Secrets Manager rotation to the secret, once the custom resource has written the key into it. */
-  private rotate(
-    provider: BucketAccessKeyProvider,
-    rotation: BucketAccessKeyRotation,
-    keySecret: secretsmanager.Secret,
-    resource: CustomResource,
-  ): void {
-    const scheduleExpression = this.scheduleExpressionOf(rotation);
+  private rotate(provider: BucketAccessKeyProvider, rotation: BucketAccessKeyRotation): void {
     const schedule = new secretsmanager.CfnRotationSchedule(this, 'RotationSchedule', {
-      secretId: keySecret.secretArn,
+      secretId: this.keySecret.secretArn,
       rotationLambdaArn: provider.rotationFunction().functionArn,
-      rotationRules: { scheduleExpression },
+      rotationRules: { scheduleExpression: rotationScheduleExpression(rotation) },
       rotateImmediatelyOnUpdate: rotation.rotateImmediatelyOnUpdate ?? false,
     });
     // Rotation needs a key to rotate, and the permission that lets Secrets Manager invoke the handler.
-    schedule.node.addDependency(resource, provider.rotationFunction());
-    if (rotation.gracePeriod) {
-      const grace = rotation.gracePeriod;
-      if (!grace.isUnresolved() && grace.toSeconds() < 3600)
-        this.fail('rotation.gracePeriod must be at least one hour.');
-      if (
-        rotation.automaticallyAfter &&
-        !grace.isUnresolved() &&
-        grace.toSeconds() >= rotation.automaticallyAfter.toSeconds()
-      ) {
-        this.fail(
-          `rotation.gracePeriod (${grace.toHumanString()}) must be shorter than the rotation interval ` +
-            `(${rotation.automaticallyAfter.toHumanString()}): the previous key goes at the next rotation anyway. Leave it out for that.`,
-        );
-      }
-      provider.expireGracePeriod(this.secret.secretArn, grace);
-    }
-  }
-
-  private scheduleExpressionOf(rotation: BucketAccessKeyRotation): string {
-    const { automaticallyAfter: every, scheduleExpression } = rotation;
-    if ((every === undefined) === (scheduleExpression === undefined)) {
-      this.fail('rotation needs exactly one of `automaticallyAfter` and `scheduleExpression`.');
-    }
-    if (scheduleExpression !== undefined) {
-      if (!Token.isUnresolved(scheduleExpression) && !/^(rate|cron)\(.+\)$/.test(scheduleExpression)) {
-        this.fail(`rotation.scheduleExpression "${scheduleExpression}" is not a rate(...) or cron(...) expression.`);
-      }
-      return scheduleExpression;
-    }
-    const hours = every!.toHours({ integral: false });
-    if (!Number.isInteger(hours) || hours < 4 || hours > 24_000) {
-      this.fail(
-        `rotation.automaticallyAfter ${every!.toHumanString()} must be whole hours, from 4 hours to 1,000 days.`,
-      );
-    }
-    return hours % 24 === 0 ? `rate(${hours / 24} days)` : `rate(${hours} hours)`;
-  }
-
-  private resolveBucketName(props: BucketAccessKeyProps): string {
-    if (props.bucket && props.bucketName !== undefined) {
-      this.fail('give either `bucket` or `bucketName`, not both.');
-    }
-    const name = props.bucket ? props.bucket.bucketName : props.bucketName;
-    if (name === undefined) this.fail('give the bucket, as `bucket` (a lightsail.CfnBucket) or as `bucketName`.');
-    if (!Token.isUnresolved(name)) {
-      const problem = bucketNameProblem(name);
-      if (problem) this.fail(`bucket name "${name}" is not a valid Lightsail bucket name: ${problem}.`);
-    }
-    return name;
-  }
-
-  /** More keys on one bucket than Lightsail allows cannot deploy: say so at synth time. */
-  private validateKeysPerBucket(): string[] {
-    const sameBucket = this.node.root.node
-      .findAll()
-      .filter((c): c is BucketAccessKey => BucketAccessKey.isBucketAccessKey(c))
-      .filter((k) => k.bucketIdentity === this.bucketIdentity);
-    const slots = sameBucket.reduce((n, k) => n + k.slots, 0);
-    // Reported once, by the key that adds the first slot too many.
-    const before = sameBucket.slice(0, sameBucket.indexOf(this)).reduce((n, k) => n + k.slots, 0);
-    if (slots <= MAX_KEYS_PER_BUCKET || before > MAX_KEYS_PER_BUCKET || before + this.slots <= MAX_KEYS_PER_BUCKET) {
-      return [];
-    }
-    const count = (k: BucketAccessKey) => (k.slots === 2 ? `${k.node.path} rotates: 2` : `${k.node.path}: 1`);
-    return [
-      `Bucket "${this.bucketName}" needs ${slots} key slots (${sameBucket.map(count).join(', ')}), but Lightsail ` +
-        `allows at most ${MAX_KEYS_PER_BUCKET} access keys per bucket. A rotating key uses two: the current key and ` +
-        'the previous one during its grace period. Remove keys, or rotation, until at most two slots are needed, ' +
-        "and share a key's secret with several consumers through grantRead.",
-    ];
-  }
-
-  private fail(message: string): never {
-    throw new Error(`BucketAccessKey ${this.node.path}: ${message}`);
+    schedule.node.addDependency(this.resource, provider.rotationFunction());
+    if (rotation.gracePeriod) provider.expireGracePeriod(this.secret.secretArn, rotation.gracePeriod);
   }
 }

@@ -1,1 +1,2 @@
 export * from './bucket-access-key';
+export * from './rotation';

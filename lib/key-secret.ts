@@ -14,7 +14,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { managedKeyGrantProblem } from './validation';
+import { fail, managedKeyGrantProblem } from './validation';
 
 export class KeySecret extends Resource implements secretsmanager.ISecret {
   public readonly secretArn: string;
@@ -26,14 +26,12 @@ export class KeySecret extends Resource implements secretsmanager.ISecret {
   /**
    * @param owned the secret CloudFormation owns, which takes the resource policy statements
    * @param secretArn the custom resource's `SecretArn` attribute: the owned secret's ARN, known once the key is in it
-   * @param fail throws an error naming the key
    */
   constructor(
     scope: Construct,
     id: string,
     private readonly owned: secretsmanager.Secret,
     secretArn: string,
-    private readonly fail: (message: string) => never,
   ) {
     super(scope, id);
     this.encryptionKey = owned.encryptionKey;
@@ -114,7 +112,8 @@ export class KeySecret extends Resource implements secretsmanager.ISecret {
       );
     } else if (grant.resourceStatement) {
       const problem = managedKeyGrantProblem(this.stack.account, grantee.grantPrincipal);
-      if (problem) this.fail(`${problem}.`);
+      // The error names the key, whose secret this is.
+      if (problem) fail(this.node.scope ?? this, `${problem}.`);
     }
     return grant;
   }

@@ -5,17 +5,17 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, ArnFormat, Aws, Duration, Fn, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
-import { acknowledge, wildcardResourceRule } from './acknowledgements';
-import { keySecretNamePrefix } from './contract';
-import { regionProblem } from './validation';
+import { Construct, type IConstruct } from 'constructs';
+import { HANDLERS, WILDCARD_REASONS, acknowledge, wildcardResource } from './acknowledgements';
+import { GRACE_PERIODS_FIELD, type GracePeriod, keySecretNamePrefix } from './contract';
+import { fail, warn, warnOfRegionWithoutLightsail } from './validation';
 
 /** Where the build puts the pre-bundled handlers (see scripts/bundle-handlers.mjs). */
 export const ASSETS_DIR = path.join(__dirname, '..', 'assets');
@@ -31,13 +31,6 @@ const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
  * the role's inline policy would be too large, and never splits a statement).
  */
 const MAX_NAMED_BUCKETS = 40;
-
-/** A handler function and the statements that grow as keys are added. */
-interface Handler {
-  readonly function: lambda.Function;
-  readonly role: iam.Role;
-  readonly keyStatement: iam.PolicyStatement;
-}
 
 export class BucketAccessKeyProvider extends Construct {
   /** The stack's provider, created on first use. */
@@ -56,11 +49,15 @@ export class BucketAccessKeyProvider extends Construct {
   public readonly function: lambda.Function;
   private readonly logGroup: logs.LogGroup;
   private readonly keySecrets: string;
-  private readonly handlers: Handler[] = [];
-  private rotation: Handler | undefined;
+  private readonly roles: iam.Role[] = [];
+  /** Statements every handler's role holds, which grow as keys are added: the buckets, then the KMS keys. */
+  private readonly keyStatement = new iam.PolicyStatement({
+    actions: ['lightsail:CreateBucketAccessKey', 'lightsail:DeleteBucketAccessKey'],
+  });
+  private readonly kmsStatements = new Map<kms.IKey, iam.PolicyStatement>();
+  private rotation: lambda.Function | undefined;
   private readonly buckets = new Set<string>();
-  private readonly encryptionKeys = new Set<kms.IKey>();
-  private readonly gracePeriods: Array<{ secretArn: string; gracePeriodSeconds: number }> = [];
+  private readonly gracePeriods: GracePeriod[] = [];
   private logRetention: { days: logs.RetentionDays; by: string } | undefined;
 
   private constructor(scope: Stack, id: string) {
@@ -73,7 +70,7 @@ export class BucketAccessKeyProvider extends Construct {
         return days === logs.RetentionDays.INFINITE ? undefined : days;
       },
     }) as unknown as number;
-    this.warnOfRegionWithoutLightsail();
+    warnOfRegionWithoutLightsail(this);
     this.keySecrets = Stack.of(this).formatArn({
       service: 'secretsmanager',
       resource: 'secret',
@@ -81,7 +78,7 @@ export class BucketAccessKeyProvider extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
-    const handler = this.newHandler('', HANDLER_ASSET_DIR, {
+    this.function = this.newHandler('', HANDLER_ASSET_DIR, {
       description: 'Lightsail bucket access keys for this stack (BucketAccessKey custom resources)',
       secretActions: [
         'secretsmanager:GetSecretValue',
@@ -92,58 +89,9 @@ export class BucketAccessKeyProvider extends Construct {
       ],
       timeout: Duration.minutes(5),
     });
-    this.function = handler.function;
     // The role's policy is a dependency of the function, and every key's custom resource references the function,
     // so CloudFormation deletes the keys before it deletes the permissions their Delete needs.
-
-    acknowledge(
-      this,
-      'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
-      'lightsail:GetBucketAccessKeys and lightsail:GetBuckets have no resource type in IAM and take only "*"; both only read.',
-    );
-    acknowledge(
-      this,
-      wildcardResourceRule(this, this.keySecrets),
-      "Scoped to this stack's BucketAccessKey secrets by name prefix: listing each secret would grow the policy with every key, past IAM's size limit for large stacks.",
-    );
-    acknowledge(
-      this,
-      'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy',
-      "Each policy belongs to one handler's role alone. Inline it may hold 10,240 characters, which one bucket ARN per bucket needs at scale; a managed policy holds 6,144.",
-    );
-    acknowledge(
-      this,
-      'NIST.800.53.R5::NIST.800.53.R5-LambdaConcurrency',
-      "Invoked only by CloudFormation and Secrets Manager, once per key event. Reserved concurrency would take from the account's unreserved pool and could throttle a deploy of many keys.",
-    );
-    acknowledge(
-      this,
-      'NIST.800.53.R5::NIST.800.53.R5-LambdaDLQ',
-      'Every custom resource event is answered to CloudFormation, failures included, and a failed rotation step is retried by Secrets Manager. A dead-letter queue would hold nothing to redrive.',
-    );
-    acknowledge(
-      this,
-      'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC',
-      'The functions call only the Lightsail and Secrets Manager APIs and reach no resource in a VPC; in a VPC they would need NAT or interface endpoints.',
-    );
-    acknowledge(
-      this,
-      'NIST.800.53.R5::NIST.800.53.R5-CloudWatchLogGroupEncrypted',
-      'The handlers log request types, ids, outcomes and timings: never a secret (tests search their logs for every secret generated). CloudWatch Logs encrypts log data at rest.',
-    );
-  }
-
-  /** Once per stack, when its region is known: a warning, since AWS adds regions that this list does not know yet. */
-  private warnOfRegionWithoutLightsail(): void {
-    const region = Stack.of(this).region;
-    const problem = Token.isUnresolved(region) ? undefined : regionProblem(region);
-    if (!problem) return;
-    Annotations.of(this).addWarningV2(
-      'cdk-lightsail-bucket-access-key:regionWithoutLightsail',
-      `${problem}: Lightsail buckets and their access keys exist only in its regions, so this stack's keys would ` +
-        `fail at deploy time. Deploy the stack to the region of its buckets or, if Lightsail has added ${region} ` +
-        'since, acknowledge this warning.',
-    );
+    acknowledge(this, [...HANDLERS, wildcardResource(this, this.keySecrets, WILDCARD_REASONS.keySecrets)]);
   }
 
   /**
@@ -156,22 +104,19 @@ export class BucketAccessKeyProvider extends Construct {
       this.addBucketResource(bucketArn);
       return;
     }
-    Annotations.of(this).addWarningV2(
-      'cdk-lightsail-bucket-access-key:manyBuckets',
+    warn(
+      this,
+      'manyBuckets',
       `Keys of more than ${MAX_NAMED_BUCKETS} CfnBuckets in this stack: the handlers may create and delete keys of ` +
         "any Lightsail bucket in the stack's account and region, as one ARN per bucket would exceed IAM's policy " +
         'size quota. Split the buckets across stacks to keep the permission scoped to each bucket.',
     );
-    this.grantAnyBucket(
-      `Keys of more than ${MAX_NAMED_BUCKETS} buckets: one ARN per bucket would exceed IAM's policy size quota (about 85 characters each; 6,144 for a managed policy, where aws-cdk-lib moves a statement that does not fit inline). A synth warning says so.`,
-    );
+    this.grantAnyBucket(WILDCARD_REASONS.manyBuckets(MAX_NAMED_BUCKETS));
   }
 
   /** For a bucket known only by name: any bucket of this account and region (Lightsail ARNs hold an id, not the name). */
   public grantBucketByName(): void {
-    this.grantAnyBucket(
-      'A bucket given by name only: Lightsail bucket ARNs hold an id, not the name, so no ARN can name it. Pass the CfnBucket as `bucket` to scope this to its ARN.',
-    );
+    this.grantAnyBucket(WILDCARD_REASONS.bucketByName);
   }
 
   private get anyBucketArn(): string {
@@ -187,30 +132,36 @@ export class BucketAccessKeyProvider extends Construct {
     const anyBucket = this.anyBucketArn;
     if (this.buckets.has(anyBucket)) return;
     this.addBucketResource(anyBucket);
-    acknowledge(this, wildcardResourceRule(this, anyBucket), reason);
+    acknowledge(this, [wildcardResource(this, anyBucket, reason)]);
   }
 
   private addBucketResource(bucketArn: string): void {
     this.buckets.add(bucketArn);
-    for (const handler of this.handlers) handler.keyStatement.addResources(bucketArn);
+    this.keyStatement.addResources(bucketArn);
   }
 
   /** Lets the handlers write and read secrets encrypted with a customer-managed KMS key, through Secrets Manager only. */
   public grantEncryptionKey(key: kms.IKey): void {
-    if (this.encryptionKeys.has(key)) return;
-    this.encryptionKeys.add(key);
-    for (const handler of this.handlers) grantKeyUse(handler.role, key);
+    if (this.kmsStatements.has(key)) return;
+    const statement = new iam.PolicyStatement({
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+    });
+    this.kmsStatements.set(key, statement);
+    for (const role of this.roles) role.addToPrincipalPolicy(statement);
   }
 
   /** Sets the handlers' log retention; every key of the stack that sets it must agree. */
-  public useLogRetention(days: logs.RetentionDays, requester: string): void {
+  public useLogRetention(days: logs.RetentionDays, key: IConstruct): void {
     if (this.logRetention && this.logRetention.days !== days) {
-      throw new Error(
-        `BucketAccessKey ${requester}: logRetention ${days} differs from ${this.logRetention.days}, set by ` +
-          `${this.logRetention.by}. The keys of a stack share one handler and its log group: give them the same value.`,
+      fail(
+        key,
+        `logRetention ${days} differs from ${this.logRetention.days}, set by ${this.logRetention.by}. The keys of a ` +
+          'stack share one handler and its log group: give them the same value.',
       );
     }
-    this.logRetention = { days, by: requester };
+    this.logRetention = { days, by: key.node.path };
   }
 
   /** The rotation handler, created with the first rotating key, and allowed to be invoked by Secrets Manager. */
@@ -228,12 +179,12 @@ export class BucketAccessKeyProvider extends Construct {
         // As long as the custom resource handler's: both retry throttled calls for minutes (see lambda/shared/aws.ts).
         timeout: Duration.minutes(5),
       });
-      this.rotation.function.addPermission('InvokedBySecretsManager', {
+      this.rotation.addPermission('InvokedBySecretsManager', {
         principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
         sourceAccount: Aws.ACCOUNT_ID,
       });
     }
-    return this.rotation.function;
+    return this.rotation;
   }
 
   /**
@@ -248,7 +199,7 @@ export class BucketAccessKeyProvider extends Construct {
         targets: [
           new targets.LambdaFunction(this.rotationFunction(), {
             event: events.RuleTargetInput.fromObject({
-              expireGracePeriods: Lazy.any({ produce: () => this.gracePeriods }),
+              [GRACE_PERIODS_FIELD]: Lazy.any({ produce: () => this.gracePeriods }),
             }),
           }),
         ],
@@ -261,10 +212,11 @@ export class BucketAccessKeyProvider extends Construct {
     prefix: string,
     assetDir: string,
     options: { description: string; secretActions: string[]; timeout: Duration },
-  ): Handler {
+  ): lambda.Function {
     if (!fs.existsSync(path.join(assetDir, 'index.js'))) {
-      throw new Error(
-        `The pre-bundled handler is missing at ${assetDir}. The published package ships it; in a checkout of the ` +
+      fail(
+        this,
+        `the pre-bundled handler is missing at ${assetDir}. The published package ships it; in a checkout of the ` +
           'repository, run `npm run bundle` first.',
       );
     }
@@ -272,27 +224,21 @@ export class BucketAccessKeyProvider extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: options.description,
     });
-    role.addToPrincipalPolicy(
+    for (const statement of [
       new iam.PolicyStatement({
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         resources: [this.logGroup.logGroupArn],
       }),
-    );
-    // GetBucketAccessKeys and GetBuckets have no resource type in IAM: they take "*".
-    role.addToPrincipalPolicy(
+      // GetBucketAccessKeys and GetBuckets have no resource type in IAM: they take "*".
       new iam.PolicyStatement({ actions: ['lightsail:GetBucketAccessKeys', 'lightsail:GetBuckets'], resources: ['*'] }),
-    );
-    role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: options.secretActions, resources: [this.keySecrets] }),
-    );
-    const keyStatement = new iam.PolicyStatement({
-      actions: ['lightsail:CreateBucketAccessKey', 'lightsail:DeleteBucketAccessKey'],
-      resources: [...this.buckets],
-    });
-    role.addToPrincipalPolicy(keyStatement);
-    for (const key of this.encryptionKeys) grantKeyUse(role, key);
-
-    const fn = new lambda.Function(this, `${prefix}Handler`, {
+      this.keyStatement,
+      ...this.kmsStatements.values(),
+    ]) {
+      role.addToPrincipalPolicy(statement);
+    }
+    this.roles.push(role);
+    return new lambda.Function(this, `${prefix}Handler`, {
       description: options.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -303,18 +249,5 @@ export class BucketAccessKeyProvider extends Construct {
       memorySize: 256,
       timeout: options.timeout,
     });
-    const handler = { function: fn, role, keyStatement };
-    this.handlers.push(handler);
-    return handler;
   }
-}
-
-function grantKeyUse(role: iam.Role, key: kms.IKey): void {
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      resources: [key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
-    }),
-  );
 }

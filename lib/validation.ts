@@ -1,8 +1,17 @@
 /**
- * Synth-time checks of values known before deploy. Tokens are skipped: the handler reports those at deploy time.
+ * Synth-time checks of values known before deploy, as pure functions that say what is wrong (or undefined), the one
+ * error every check throws and the warnings. Tokens are skipped: the handler reports those at deploy time.
  */
-import { RemovalPolicy, Token, TokenComparison } from 'aws-cdk-lib';
+import { Annotations, RemovalPolicy, Stack, Token, TokenComparison } from 'aws-cdk-lib';
 import type { IPrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IConstruct } from 'constructs';
+import type { BucketAccessKeyProps } from './bucket-access-key';
+import type { BucketAccessKeyRotation } from './rotation';
+
+/** The error for bad input: it names the construct, then says what is wrong and how to fix it. */
+export function fail(scope: IConstruct, message: string): never {
+  throw new Error(`BucketAccessKey ${scope.node.path}: ${message}`);
+}
 
 /**
  * Why a Lightsail bucket name is invalid, or undefined when it is valid. Rules from Lightsail's API pattern and
@@ -21,16 +30,70 @@ export function bucketNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * What is wrong with a key's props, as far as synth can tell (tokens pass), or undefined: one bucket, its name, the
+ * serial, the removal policy, the rotation settings.
+ */
+export function propsProblem(props: BucketAccessKeyProps): string | undefined {
+  if (props.bucket && props.bucketName !== undefined) return 'give either `bucket` or `bucketName`, not both';
+  const name = props.bucket ? props.bucket.bucketName : props.bucketName;
+  if (name === undefined) return 'give the bucket, as `bucket` (a lightsail.CfnBucket) or as `bucketName`';
+  const nameProblem = Token.isUnresolved(name) ? undefined : bucketNameProblem(name);
+  if (nameProblem) return `bucket name "${name}" is not a valid Lightsail bucket name: ${nameProblem}`;
+  const serial = props.serial ?? 0;
+  const serialIssue = Token.isUnresolved(serial) ? undefined : serialProblem(serial);
+  if (serialIssue) return `serial ${serial} is invalid: ${serialIssue}`;
+  return (
+    removalPolicyProblem(props.removalPolicy ?? RemovalPolicy.DESTROY) ??
+    (props.rotation && rotationProblem(props.rotation))
+  );
+}
+
 /** Why a serial is invalid, or undefined. */
 export function serialProblem(serial: number): string | undefined {
   if (!Number.isInteger(serial) || serial < 0) return 'it must be a whole number, 0 or more';
   return undefined;
 }
 
+/**
+ * Why rotation settings cannot work, or undefined. Secrets Manager takes intervals of whole hours from 4 hours to
+ * 1,000 days (RotationRules, Secrets Manager API reference); a grace period shorter than an hour would end before
+ * the hourly check, and one as long as the interval would outlast the next rotation, which deletes the key anyway.
+ */
+export function rotationProblem(rotation: BucketAccessKeyRotation): string | undefined {
+  const { automaticallyAfter: every, scheduleExpression: expression, gracePeriod: grace } = rotation;
+  if ((every === undefined) === (expression === undefined)) {
+    return 'rotation needs exactly one of `automaticallyAfter` and `scheduleExpression`';
+  }
+  if (expression !== undefined && !Token.isUnresolved(expression) && !/^(rate|cron)\(.+\)$/.test(expression)) {
+    return `rotation.scheduleExpression "${expression}" is not a rate(...) or cron(...) expression`;
+  }
+  const hours = every?.toHours({ integral: false });
+  if (every && hours !== undefined && (!Number.isInteger(hours) || hours < 4 || hours > 24_000)) {
+    return `rotation.automaticallyAfter ${every.toHumanString()} must be whole hours, from 4 hours to 1,000 days`;
+  }
+  if (!grace || grace.isUnresolved()) return undefined;
+  if (grace.toSeconds() < 3600) return 'rotation.gracePeriod must be at least one hour';
+  if (every && grace.toSeconds() >= every.toSeconds()) {
+    return (
+      `rotation.gracePeriod (${grace.toHumanString()}) must be shorter than the rotation interval ` +
+      `(${every.toHumanString()}): the previous key goes at the next rotation anyway. Leave it out for that`
+    );
+  }
+  return undefined;
+}
+
+/** The Secrets Manager schedule expression of valid rotation settings: `rate(N days)` or `rate(N hours)`. */
+export function rotationScheduleExpression(rotation: BucketAccessKeyRotation): string {
+  if (rotation.scheduleExpression !== undefined) return rotation.scheduleExpression;
+  const hours = rotation.automaticallyAfter!.toHours();
+  return hours % 24 === 0 ? `rate(${hours / 24} days)` : `rate(${hours} hours)`;
+}
+
 /** Why a removal policy cannot apply to a key and its secret together, or undefined. */
 export function removalPolicyProblem(policy: RemovalPolicy): string | undefined {
   if (policy === RemovalPolicy.DESTROY || policy === RemovalPolicy.RETAIN) return undefined;
-  return 'use RemovalPolicy.DESTROY or RemovalPolicy.RETAIN';
+  return `removalPolicy ${policy} is not supported: use RemovalPolicy.DESTROY or RemovalPolicy.RETAIN`;
 }
 
 /**
@@ -60,6 +123,25 @@ export const LIGHTSAIL_REGIONS: readonly string[] = [
   'ap-southeast-3',
   'ap-southeast-5',
 ];
+
+/** A synth warning the user can acknowledge by its id, `cdk-lightsail-bucket-access-key:<id>`. */
+export function warn(scope: IConstruct, id: 'manyBuckets' | 'regionWithoutLightsail', message: string): void {
+  Annotations.of(scope).addWarningV2(`cdk-lightsail-bucket-access-key:${id}`, message);
+}
+
+/** Once per stack, when its region is known: a warning, since AWS adds regions that this list does not know yet. */
+export function warnOfRegionWithoutLightsail(scope: IConstruct): void {
+  const region = Stack.of(scope).region;
+  const problem = Token.isUnresolved(region) ? undefined : regionProblem(region);
+  if (!problem) return;
+  warn(
+    scope,
+    'regionWithoutLightsail',
+    `${problem}: Lightsail buckets and their access keys exist only in its regions, so this stack's keys would ` +
+      `fail at deploy time. Deploy the stack to the region of its buckets or, if Lightsail has added ${region} ` +
+      'since, acknowledge this warning.',
+  );
+}
 
 /** Why a stack's region cannot hold Lightsail buckets, or undefined when Lightsail lists it. */
 export function regionProblem(region: string): string | undefined {

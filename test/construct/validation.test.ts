@@ -1,8 +1,18 @@
 /** The synth-time checks as pure functions (lib/validation.ts), on their own. */
 import { RegionName } from '@aws-sdk/client-lightsail';
-import { RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { LIGHTSAIL_REGIONS, managedKeyGrantProblem, regionProblem, removalPolicyProblem } from '../../lib/validation';
+import * as lightsail from 'aws-cdk-lib/aws-lightsail';
+import type { BucketAccessKeyProps, BucketAccessKeyRotation } from '../../lib';
+import {
+  LIGHTSAIL_REGIONS,
+  managedKeyGrantProblem,
+  propsProblem,
+  regionProblem,
+  removalPolicyProblem,
+  rotationProblem,
+  rotationScheduleExpression,
+} from '../../lib/validation';
 
 describe('Lightsail regions', () => {
   test("are the Lightsail API's RegionName enum: an SDK upgrade that adds a region shows here", () => {
@@ -29,7 +39,67 @@ describe('removal policies', () => {
   });
 
   test.each([RemovalPolicy.SNAPSHOT, RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE])('%s does not', (policy) => {
-    expect(removalPolicyProblem(policy)).toBe('use RemovalPolicy.DESTROY or RemovalPolicy.RETAIN');
+    expect(removalPolicyProblem(policy)).toBe(
+      `removalPolicy ${policy} is not supported: use RemovalPolicy.DESTROY or RemovalPolicy.RETAIN`,
+    );
+  });
+});
+
+describe('rotation settings', () => {
+  const days = (n: number) => Duration.days(n);
+  test.each<[string, BucketAccessKeyRotation, string | undefined]>([
+    ['every 30 days', { automaticallyAfter: days(30) }, undefined],
+    ['every 4 hours, the shortest', { automaticallyAfter: Duration.hours(4) }, undefined],
+    ['every 1,000 days, the longest', { automaticallyAfter: days(1000) }, undefined],
+    ['a cron expression', { scheduleExpression: 'cron(0 4 ? * SUN *)' }, undefined],
+    ['a grace period of a day in 30', { automaticallyAfter: days(30), gracePeriod: days(1) }, undefined],
+    ['no schedule', {}, 'rotation needs exactly one of `automaticallyAfter` and `scheduleExpression`'],
+    ['two schedules', { automaticallyAfter: days(1), scheduleExpression: 'rate(1 day)' }, 'rotation needs exactly one'],
+    ['a malformed expression', { scheduleExpression: 'every day' }, 'is not a rate(...) or cron(...) expression'],
+    ['2 hours', { automaticallyAfter: Duration.hours(2) }, 'must be whole hours, from 4 hours to 1,000 days'],
+    ['4.5 hours', { automaticallyAfter: Duration.minutes(270) }, 'must be whole hours'],
+    ['1,001 days', { automaticallyAfter: days(1001) }, 'must be whole hours, from 4 hours to 1,000 days'],
+    [
+      'a grace period under an hour',
+      { scheduleExpression: 'rate(7 days)', gracePeriod: Duration.minutes(59) },
+      'at least one hour',
+    ],
+    [
+      'a grace period as long as the interval',
+      { automaticallyAfter: days(7), gracePeriod: days(7) },
+      'must be shorter',
+    ],
+  ])('%s', (_, rotation, problem) => {
+    const found = rotationProblem(rotation);
+    if (problem === undefined) expect(found).toBeUndefined();
+    else expect(found).toContain(problem);
+  });
+
+  test.each<[BucketAccessKeyRotation, string]>([
+    [{ automaticallyAfter: Duration.days(30) }, 'rate(30 days)'],
+    [{ automaticallyAfter: Duration.hours(36) }, 'rate(36 hours)'],
+    [{ scheduleExpression: 'cron(0 4 ? * SUN *)' }, 'cron(0 4 ? * SUN *)'],
+  ])('%j is scheduled as %s', (rotation, expression) => {
+    expect(rotationScheduleExpression(rotation)).toBe(expression);
+  });
+});
+
+describe('props', () => {
+  const stack = new Stack();
+  const bucket = new lightsail.CfnBucket(stack, 'Bucket', { bucketName: 'media-assets', bundleId: 'small_1_0' });
+  test.each<[string, BucketAccessKeyProps, string | undefined]>([
+    ['a bucket', { bucket }, undefined],
+    ['a bucket name that is a token', { bucketName: Token.asString({ Ref: 'Name' }) }, undefined],
+    ['both a bucket and a name', { bucket, bucketName: 'media-assets' }, 'give either `bucket` or `bucketName`'],
+    ['no bucket', {}, 'give the bucket, as `bucket`'],
+    ['a bad name', { bucketName: 'Media' }, 'bucket name "Media" is not a valid Lightsail bucket name'],
+    ['a negative serial', { bucketName: 'media-assets', serial: -1 }, 'serial -1 is invalid'],
+    ['a snapshot policy', { bucket, removalPolicy: RemovalPolicy.SNAPSHOT }, 'removalPolicy snapshot is not supported'],
+    ['a rotation without a schedule', { bucket, rotation: {} }, 'rotation needs exactly one'],
+  ])('%s', (_, props, problem) => {
+    const found = propsProblem(props);
+    if (problem === undefined) expect(found).toBeUndefined();
+    else expect(found).toContain(problem);
   });
 });
 

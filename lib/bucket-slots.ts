@@ -1,0 +1,58 @@
+/**
+ * Lightsail's per-bucket key limit, checked at synth time across the whole app: every key takes one slot of its
+ * bucket, a rotating key two (the current key and the previous one). One construct at the root of the app counts
+ * them, once, however many keys there are.
+ */
+import { Stack, Token } from 'aws-cdk-lib';
+import type * as lightsail from 'aws-cdk-lib/aws-lightsail';
+import { Construct, type IConstruct } from 'constructs';
+import { MAX_KEYS_PER_BUCKET } from './contract';
+
+const ID = 'LightsailBucketAccessKeySlots';
+
+interface SlotUser {
+  readonly path: string;
+  readonly bucketName: string;
+  readonly slots: number;
+}
+
+export class BucketSlots extends Construct {
+  /** The app's counter, created on first use at the root of the construct tree. */
+  public static of(scope: IConstruct): BucketSlots {
+    const root = scope.node.root;
+    const existing = root.node.tryFindChild(ID);
+    return existing instanceof BucketSlots ? existing : new BucketSlots(root as Construct, ID);
+  }
+
+  /** Keys by bucket: a bucket is its region and name, or its construct path when its name is a token. */
+  private readonly byBucket = new Map<string, SlotUser[]>();
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.node.addValidation({ validate: () => this.overbooked() });
+  }
+
+  /** Counts the slots a key takes on its bucket (given as `bucket`, or by `bucketName`). */
+  public use(key: IConstruct, bucketName: string, bucket: lightsail.CfnBucket | undefined, slots: number): void {
+    const id = `${Stack.of(key).region}/${bucket && Token.isUnresolved(bucketName) ? bucket.node.path : bucketName}`;
+    const users = this.byBucket.get(id) ?? [];
+    users.push({ path: key.node.path, bucketName, slots });
+    this.byBucket.set(id, users);
+  }
+
+  private overbooked(): string[] {
+    const errors: string[] = [];
+    for (const users of this.byBucket.values()) {
+      const slots = users.reduce((n, u) => n + u.slots, 0);
+      if (slots <= MAX_KEYS_PER_BUCKET) continue;
+      const count = (u: SlotUser) => (u.slots === 2 ? `${u.path} rotates: 2` : `${u.path}: 1`);
+      errors.push(
+        `Bucket "${users[0].bucketName}" needs ${slots} key slots (${users.map(count).join(', ')}), but Lightsail ` +
+          `allows at most ${MAX_KEYS_PER_BUCKET} access keys per bucket. A rotating key uses two: the current key ` +
+          'and the previous one during its grace period. Remove keys, or rotation, until at most two slots are ' +
+          "needed, and share a key's secret with several consumers through grantRead.",
+      );
+    }
+    return errors;
+  }
+}
