@@ -32,7 +32,7 @@ async function runWorker(runs: number, seed: number): Promise<WorkerResult> {
   let sequences = 0;
   let firstViolations: string[] | undefined;
   let lastViolations: string[] = [];
-  const unrecorded = { total: 0, deletedWithBucket: 0, leftOnExternalBuckets: 0, sequences: 0 };
+  const unrecorded = { total: 0, deletedWithBucket: 0, leftOnExternalBuckets: 0, deletedOutOfBand: 0, sequences: 0 };
 
   const property = fc.asyncProperty(sequenceArb, async (sequence: Sequence) => {
     sequences++;
@@ -69,6 +69,7 @@ async function runWorker(runs: number, seed: number): Promise<WorkerResult> {
       unrecorded.total += fate.total;
       unrecorded.deletedWithBucket += fate.deletedWithBucket;
       unrecorded.leftOnExternalBuckets += fate.leftOnExternalBuckets;
+      unrecorded.deletedOutOfBand += fate.deletedOutOfBand;
     }
     const violations = reports.flatMap((r) => r.violations.map((v) => `${r.step}: ${v}`));
     if (violations.length > 0) {
@@ -151,8 +152,8 @@ async function main(): Promise<number> {
     `keys created for a handler that never saw them (killed right after CreateBucketAccessKey took effect, or its ` +
       `answer lost): ${lost((u) => u.total)} in ${lost((u) => u.sequences)} sequences; ` +
       `${lost((u) => u.deletedWithBucket)} went with a stack bucket CloudFormation force-deleted, ` +
-      `${lost((u) => u.leftOnExternalBuckets)} stay on buckets the stack does not own, the rest were deleted out ` +
-      'of band by the sequence. ' +
+      `${lost((u) => u.leftOnExternalBuckets)} stay on buckets the stack does not own, ` +
+      `${lost((u) => u.deletedOutOfBand)} were deleted out of band by the sequence. ` +
       'Reported apart, not as violations: the handler cannot know them; its errors name them.',
   );
   const failedStacks = ['ROLLBACK_FAILED', 'UPDATE_ROLLBACK_FAILED', 'DELETE_FAILED']

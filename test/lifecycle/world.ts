@@ -10,7 +10,15 @@ import { type GracePeriodEvent, ROTATION_STEPS } from '../../lib/contract';
 import { ResponseEndpoint } from '../support/capture';
 import { ACCOUNT, type AppSpec, REGION, STACK_NAME, assemblyRoot, synthesize } from './apps';
 import { CloudFormation, type SimulatorOptions, type StackStatus } from './cloudformation';
-import { checkNoLeak, checkNoOrphans, checkRollback, checkSecretsWork, keyResources, snapshotKeys } from './invariants';
+import {
+  checkNoLeak,
+  checkNoOrphans,
+  checkRollback,
+  checkSecretsWork,
+  keyResources,
+  recordedKeyIds,
+  snapshotKeys,
+} from './invariants';
 import { LambdaService } from './lambda-service';
 
 export interface StepReport {
@@ -36,6 +44,8 @@ export interface UnrecordedKeys {
   readonly deletedWithBucket: number;
   /** Still on buckets the stack does not own (given by name). */
   readonly leftOnExternalBuckets: number;
+  /** Deleted out of band by the sequence (or by the operator its error named them to). */
+  readonly deletedOutOfBand: number;
 }
 
 export class LifecycleWorld {
@@ -47,6 +57,8 @@ export class LifecycleWorld {
 
   /** The stacks of this sequence: a stack deleted and deployed again is a new stack, with a new id. */
   private stacks: CloudFormation[] = [];
+  /** Buckets that existed before the sequence's stacks, which no stack deletes. */
+  private externalBuckets: readonly string[] = [];
   /** Simulator options for every stack of the sequence. */
   public options: SimulatorOptions = {};
   /** Every secret access key the fake generated, over all sequences. */
@@ -55,6 +67,8 @@ export class LifecycleWorld {
   public readonly unrecordable = new Set<string>();
   /** Keys deleted out of band: drift that CloudFormation cannot notice. */
   public readonly drifted = new Set<string>();
+  /** Keys anyone deleted outside CloudFormation: the sequence's out-of-band step, or the operator. */
+  private readonly deletedOutOfBand = new Set<string>();
   /** Key constructs (logical id prefixes) rotated since their custom resource last answered a deploy. */
   public readonly rotated = new Set<string>();
   public rotationFailures = 0;
@@ -84,17 +98,19 @@ export class LifecycleWorld {
     this.fake.reset();
     this.unrecordable.clear();
     this.drifted.clear();
+    this.deletedOutOfBand.clear();
     this.rotated.clear();
     this.rotationFailures = 0;
     this.rotationFailureReasons.length = 0;
     this.crashes = [];
     this.outputStart = this.lambda.output.length;
     this.responsesStart = this.responses.responses.length;
-    const { externalBuckets, ...simulator } = options;
+    const { externalBuckets = [], ...simulator } = options;
+    this.externalBuckets = externalBuckets;
     this.options = simulator;
     this.stacks = [];
     this.newStack();
-    for (const name of externalBuckets ?? []) this.fake.lightsail.createBucket(name);
+    for (const name of externalBuckets) this.fake.lightsail.createBucket(name);
     const createdBy = new Map<string, string[]>();
     this.fake.afterOperation = async (record, answer) => {
       const created = (answer as { accessKey?: { accessKeyId?: string } }).accessKey?.accessKeyId;
@@ -104,9 +120,15 @@ export class LifecycleWorld {
       const crash = this.crashes.find((c) => c.operation === record.operation && c.remaining > 0);
       if (!crash) return;
       crash.remaining--;
-      // A killed handler cannot record, or clean up, any key it created.
+      // A killed handler cannot record, or clean up, a key it created and had not recorded yet. The keys it
+      // recorded in this or earlier invocations are held to the invariants like any other.
       if (await this.lambda.killContainerOf(record.userAgent)) {
-        for (const id of createdBy.get(record.userAgent) ?? []) this.unrecordable.add(id);
+        const recorded = recordedKeyIds(this.fake);
+        const onBuckets = new Set(this.fake.lightsail.allKeys().map((k) => k.accessKeyId));
+        for (const id of createdBy.get(record.userAgent) ?? []) {
+          if (!recorded.has(id) && onBuckets.has(id)) this.unrecordable.add(id);
+        }
+        createdBy.delete(record.userAgent);
       }
     };
   }
@@ -181,7 +203,10 @@ export class LifecycleWorld {
    */
   public operatorDeletesUnrecordedKeys(): boolean {
     const leftovers = this.fake.lightsail.allKeys().filter((k) => this.unrecordable.has(k.accessKeyId));
-    for (const key of leftovers) this.fake.lightsail.deleteKeyOutOfBand(key.bucketName, key.accessKeyId);
+    for (const key of leftovers) {
+      this.fake.lightsail.deleteKeyOutOfBand(key.bucketName, key.accessKeyId);
+      this.deletedOutOfBand.add(key.accessKeyId);
+    }
     return leftovers.length > 0;
   }
 
@@ -192,8 +217,21 @@ export class LifecycleWorld {
     return {
       total: this.unrecordable.size,
       deletedWithBucket: [...this.unrecordable].filter((id) => withBucket.has(id)).length,
-      leftOnExternalBuckets: left.length,
+      leftOnExternalBuckets: left.filter((k) => this.externalBuckets.includes(k.bucketName)).length,
+      deletedOutOfBand: [...this.unrecordable].filter((id) => this.deletedOutOfBand.has(id)).length,
     };
+  }
+
+  /**
+   * A key no handler saw can only be on a bucket, or gone with its bucket, or deleted outside CloudFormation: a
+   * handler deletes only keys a lineage recorded, never one it merely finds on a bucket.
+   */
+  private checkUnrecordedAccounted(): string[] {
+    const withBucket = new Set(this.stacks.flatMap((s) => s.keysDeletedWithBuckets));
+    const onBuckets = new Set(this.fake.lightsail.allKeys().map((k) => k.accessKeyId));
+    return [...this.unrecordable]
+      .filter((id) => !onBuckets.has(id) && !withBucket.has(id) && !this.deletedOutOfBand.has(id))
+      .map((id) => `key ${id}, which no handler saw, was deleted by a handler`);
   }
 
   /** Custom resource Creates CloudFormation cancelled in this sequence. */
@@ -234,6 +272,7 @@ export class LifecycleWorld {
     if (key) {
       this.fake.lightsail.deleteKeyOutOfBand(key.bucketName, key.accessKeyId);
       this.drifted.add(key.accessKeyId);
+      this.deletedOutOfBand.add(key.accessKeyId);
     }
     return this.report(`delete key ${key?.accessKeyId ?? '(none)'} out of band`, undefined, this.commonChecks());
   }
@@ -348,6 +387,7 @@ export class LifecycleWorld {
   private commonChecks(): string[] {
     return [
       ...checkNoOrphans(this.fake, this.unrecordable).violations,
+      ...this.checkUnrecordedAccounted(),
       ...checkNoLeak(this.outputs(), this.fake.generatedSecrets()),
     ];
   }
