@@ -49,6 +49,7 @@ test('the tarball ships the compiled construct, the jsii assembly and the pre-bu
       ...HANDLERS.flatMap((h) => [`package/assets/${h}/index.js`, `package/assets/${h}/${NOTICES}`]),
       'package/API.md',
       'package/README.md',
+      'package/CHANGELOG.md',
       'package/LICENSE',
     ]),
   );
