@@ -3,7 +3,7 @@
  * secret. The README's usage example is the region between the "usage" markers (a test keeps them equal).
  */
 // usage:start
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as lightsail from 'aws-cdk-lib/aws-lightsail';
@@ -11,8 +11,8 @@ import type { Construct } from 'constructs';
 import { BucketAccessKey } from '../lib';
 
 export class MediaStack extends Stack {
-  constructor(scope: Construct, id: string, props?: StackProps) {
-    super(scope, id, props);
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
 
     const bucket = new lightsail.CfnBucket(this, 'Bucket', {
       bucketName: 'media-assets-example',
@@ -32,15 +32,15 @@ export class MediaStack extends Stack {
     const reader = new lambda.Function(this, 'Uploader', {
       runtime: lambda.Runtime.NODEJS_24_X,
       handler: 'index.handler',
-      code: lambda.Code.fromInline(
-        "const { SecretsManagerClient, GetSecretValueCommand } = require('@aws-sdk/client-secrets-manager');\n" +
-          'const sm = new SecretsManagerClient({});\n' +
-          'exports.handler = async () => {\n' +
-          '  const out = await sm.send(new GetSecretValueCommand({ SecretId: process.env.KEY_SECRET_ARN }));\n' +
-          '  const { accessKeyId, bucketName, endpoint } = JSON.parse(out.SecretString);\n' +
-          '  return { accessKeyId, bucketName, endpoint };\n' +
-          '};\n',
-      ),
+      code: lambda.Code.fromInline(`
+        const { SecretsManagerClient, GetSecretValueCommand } = require('@aws-sdk/client-secrets-manager');
+        const sm = new SecretsManagerClient({});
+        exports.handler = async () => {
+          const out = await sm.send(new GetSecretValueCommand({ SecretId: process.env.KEY_SECRET_ARN }));
+          const { accessKeyId, bucketName, endpoint } = JSON.parse(out.SecretString);
+          return { accessKeyId, bucketName, endpoint };
+        };
+      `),
       environment: { KEY_SECRET_ARN: key.secret.secretArn },
     });
     key.grantRead(reader);

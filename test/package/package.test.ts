@@ -1,9 +1,10 @@
 /**
  * The package as a new user gets it: `npm pack`, installed into a fresh CDK app outside the repository, with the
- * README's usage example as its code, synthesized with `cdk synth`. It must carry the pre-bundled handlers and need
- * no bundler, and its resources must not depend on the feature flags a `cdk init` app sets.
+ * README's usage example as its code, synthesized with `cdk synth`. It must carry the pre-bundled handlers and their
+ * third-party notices, run no script at install time, need no bundler, and its resources must not depend on the
+ * feature flags a `cdk init` app sets.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -27,6 +28,8 @@ const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'))
 let work: string;
 let tarball: string;
 let app: string;
+/** What `npm install` of the tarball printed. */
+let installOutput: string;
 
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'package-test-'));
@@ -38,6 +41,9 @@ beforeAll(() => {
   installApp();
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+const HANDLERS = ['bucket-access-key-handler', 'rotation-handler'];
+const NOTICES = 'THIRD-PARTY-NOTICES.txt';
 
 /**
  * A fresh app that depends on the tarball, with the README example as its code: once as the README has it
@@ -56,13 +62,22 @@ function installApp(): void {
       },
     }),
   );
-  // From the npm cache that installing this repository filled; nothing else is needed.
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], app);
+  // From the npm cache that installing this repository filled; nothing else is needed. npm's warnings are kept:
+  // npm 11 warns about a dependency's install-time scripts (prepare among them) that allowScripts does not cover.
+  const install = spawnSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=warn'], {
+    cwd: app,
+    encoding: 'utf8',
+    env: { ...process.env, CI: 'true' },
+  });
+  installOutput = `${install.stdout}\n${install.stderr}`;
+  if (install.status !== 0) throw new Error(`npm install failed:\n${installOutput}`);
   fs.writeFileSync(
     path.join(app, 'app.ts'),
-    `${readmeUsageExample()}\nimport { App } from 'aws-cdk-lib';\nconst app = new App();\n` +
+    `${readmeUsageExample()}\nimport { App, Stage } from 'aws-cdk-lib';\nconst app = new App();\n` +
       `new MediaStack(app, 'PackageTest');\n` +
-      `new MediaStack(app, 'PackageTestInRegion', { env: { account: '111111111111', region: 'eu-west-1' } });\n`,
+      // The same stack in an account and region: a Stage gives its stacks an environment.
+      `const inRegion = new Stage(app, 'InRegion', { env: { account: '111111111111', region: 'eu-west-1' } });\n` +
+      `new MediaStack(inRegion, 'PackageTest');\n`,
   );
   fs.writeFileSync(
     path.join(app, 'tsconfig.json'),
@@ -93,10 +108,10 @@ test('the tarball ships the compiled construct, the jsii assembly and the pre-bu
       'package/lib/index.js',
       'package/lib/index.d.ts',
       'package/.jsii',
-      'package/assets/bucket-access-key-handler/index.js',
-      'package/assets/rotation-handler/index.js',
+      ...HANDLERS.flatMap((h) => [`package/assets/${h}/index.js`, `package/assets/${h}/${NOTICES}`]),
       'package/API.md',
       'package/README.md',
+      'package/CHANGELOG.md',
       'package/LICENSE',
     ]),
   );
@@ -107,7 +122,32 @@ test('the tarball ships the compiled construct, the jsii assembly and the pre-bu
   ).toEqual([]);
 });
 
+test('each handler bundle ships the notices of the third-party packages in it: name, version, license and its text', () => {
+  for (const handler of HANDLERS) {
+    const notices = run('tar', ['-xzOf', tarball, `package/assets/${handler}/${NOTICES}`], work);
+    const bundle = run('tar', ['-xzOf', tarball, `package/assets/${handler}/index.js`], work);
+    // The SDK clients the handlers call are in every bundle, and so in every notices file.
+    for (const client of ['@aws-sdk/client-lightsail', '@aws-sdk/client-secrets-manager', '@smithy/core']) {
+      const version = JSON.parse(
+        fs.readFileSync(path.join(repo, 'node_modules', client, 'package.json'), 'utf8'),
+      ).version;
+      expect(notices).toMatch(new RegExp(`^  ${client}@${version.replace(/\./g, '\\.')} +Apache-2\\.0$`, 'm'));
+    }
+    expect(notices).toContain('Apache License');
+    expect(notices).toContain('TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION');
+    expect(bundle.length).toBeGreaterThan(100_000);
+  }
+});
+
+test('the published package.json runs nothing at install time', () => {
+  const manifest = JSON.parse(run('tar', ['-xzOf', tarball, 'package/package.json'], work));
+  for (const script of ['preinstall', 'install', 'postinstall', 'prepare']) {
+    expect(manifest.scripts?.[script]).toBeUndefined();
+  }
+});
+
 test('a fresh app with the README example synthesizes, running the shipped handler bundle, with no bundler', () => {
+  expect(installOutput).not.toMatch(/install.?scripts?/i);
   expect(fs.existsSync(path.join(app, 'node_modules', 'esbuild'))).toBe(false);
   const assembly = synth('cdk.out', {});
 
@@ -118,11 +158,10 @@ test('a fresh app with the README example synthesizes, running the shipped handl
   const assetDirs = fs.readdirSync(assembly).filter((d) => d.startsWith('asset.'));
   const deployed = assetDirs.map((d) => fs.readFileSync(path.join(assembly, d, 'index.js'), 'utf8'));
   expect(deployed).toEqual(
-    expect.arrayContaining([
-      fs.readFileSync(path.join(shipped, 'bucket-access-key-handler', 'index.js'), 'utf8'),
-      fs.readFileSync(path.join(shipped, 'rotation-handler', 'index.js'), 'utf8'),
-    ]),
+    expect.arrayContaining(HANDLERS.map((h) => fs.readFileSync(path.join(shipped, h, 'index.js'), 'utf8'))),
   );
+  // The deployed functions carry the notices of what they bundle, too.
+  for (const dir of assetDirs) expect(fs.existsSync(path.join(assembly, dir, NOTICES))).toBe(true);
 });
 
 describe('feature flags', () => {
@@ -171,11 +210,19 @@ describe('feature flags', () => {
     return [...new Set(grants)].sort();
   }
 
+  /** The stack's template: at the top of the assembly, or in a stage's nested assembly. */
+  function templateOf(assembly: string, stage?: string): Record<string, unknown> {
+    const dir = stage ? path.join(assembly, `assembly-${stage}`) : assembly;
+    const file = fs.readdirSync(dir).find((f) => /^(\w+)?PackageTest\w*\.template\.json$/.test(f))!;
+    return JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+  }
+
   /** Our resources in a template, by logical id: the key's and the stack's shared handlers'. */
-  function ours(assembly: string, stackName: string): Record<string, unknown> {
-    const template = JSON.parse(fs.readFileSync(path.join(assembly, `${stackName}.template.json`), 'utf8'));
+  function ours(assembly: string, stage?: string): Record<string, unknown> {
+    const template = templateOf(assembly, stage);
+    const stackPath = stage ? `${stage}/PackageTest` : 'PackageTest';
     const mine = (r: { Metadata?: Record<string, string> }) =>
-      [`${stackName}/MediaKey/`, `${stackName}/LightsailBucketAccessKeyProvider/`].some((prefix) =>
+      [`${stackPath}/MediaKey/`, `${stackPath}/LightsailBucketAccessKeyProvider/`].some((prefix) =>
         r.Metadata?.['aws:cdk:path']?.startsWith(prefix),
       );
     return Object.fromEntries(
@@ -193,11 +240,11 @@ describe('feature flags', () => {
     const without = synth('cdk.out.without-flags', {});
     const withFlags = synth('cdk.out.with-flags', recommended);
 
-    for (const stackName of ['PackageTest', 'PackageTestInRegion']) {
-      const before = ours(without, stackName);
+    for (const stage of [undefined, 'InRegion']) {
+      const before = ours(without, stage);
       // The key's secret and custom resource, its rotation schedule, the handlers, their roles, policies and logs.
       expect(Object.keys(before).length).toBeGreaterThanOrEqual(10);
-      expect(ours(withFlags, stackName)).toEqual(before);
+      expect(ours(withFlags, stage)).toEqual(before);
     }
   });
 });
