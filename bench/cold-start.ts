@@ -12,11 +12,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
+import { nodeBinaryFor } from '../test/lifecycle/lambda-service';
 import { median, pairedRatio, round } from './stats';
 
 export const REPO_ROOT = path.join(__dirname, '..');
 export const HANDLER_BUNDLE = path.join(REPO_ROOT, 'assets', 'bucket-access-key-handler', 'index.js');
 
+/** The functions' runtime (lib/provider.ts): its Node.js runs the measured processes. */
+const RUNTIME = 'nodejs24.x';
 /** Fresh processes per bundle; the brief asks for at least 15. */
 const PROCESSES_PER_BUNDLE = 21;
 
@@ -50,12 +53,13 @@ const start = process.hrtime.bigint();
 require(process.argv[1]);
 const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
 const cpu = process.cpuUsage(cpuBefore);
-process.stdout.write(JSON.stringify({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000 }));
+process.stdout.write(JSON.stringify({ wallMs, cpuMs: (cpu.user + cpu.system) / 1000, node: process.version }));
 `;
 
 interface InitTime {
   wallMs: number;
   cpuMs: number;
+  node: string;
 }
 
 export interface ColdStartResult {
@@ -70,6 +74,8 @@ export interface ColdStartResult {
   handlerBundleBytes: number;
   referenceBundleBytes: number;
   processesPerBundle: number;
+  /** The Node.js version of the measured processes. */
+  node: string;
   method: string;
 }
 
@@ -79,7 +85,7 @@ export async function measureColdStart(): Promise<ColdStartResult> {
   try {
     const referenceBundle = await buildReference(tempDir);
     // One discarded run each, so both files are in the page cache before timing starts.
-    timeRequire(HANDLER_BUNDLE);
+    const { node } = timeRequire(HANDLER_BUNDLE);
     timeRequire(referenceBundle);
     const handler: InitTime[] = [];
     const reference: InitTime[] = [];
@@ -105,8 +111,10 @@ export async function measureColdStart(): Promise<ColdStartResult> {
       handlerBundleBytes: fs.statSync(HANDLER_BUNDLE).size,
       referenceBundleBytes: fs.statSync(referenceBundle).size,
       processesPerBundle: PROCESSES_PER_BUNDLE,
+      node,
       method:
-        'process.hrtime (and process.cpuUsage) around require() of the bundle, inside each fresh Node process; ' +
+        `process.hrtime (and process.cpuUsage) around require() of the bundle, inside each fresh process on Node.js ` +
+        `${node} (the functions' ${RUNTIME}); ` +
         'medians, and the median of back-to-back pair ratios',
     };
   } finally {
@@ -133,6 +141,6 @@ function timeRequire(bundle: string): InitTime {
   const env = { ...process.env };
   // Nothing of the parent's tooling (ts-node hooks, inspectors) may load into the child.
   delete env.NODE_OPTIONS;
-  const output = execFileSync(process.execPath, ['-e', CHILD_SCRIPT, bundle], { env, encoding: 'utf8' });
+  const output = execFileSync(nodeBinaryFor(RUNTIME), ['-e', CHILD_SCRIPT, bundle], { env, encoding: 'utf8' });
   return JSON.parse(output) as InitTime;
 }
