@@ -8,8 +8,7 @@
  * aws-cdk-lib validates every synthesized template with a built-in WebAssembly engine, which takes much of the
  * time, and it keeps work from one synthesis for the next one of the same resource types: synthesizing one stack
  * again and again in a process is several times faster than a `cdk synth`, which validates once, cold. So the two
- * patterns strictly alternate (they use different resource types), and each count is also measured with the
- * validation off (CDK_VALIDATION=false), which isolates the constructs' own work.
+ * patterns strictly alternate (they use different resource types).
  *
  * From the templates of our stacks: bytes and CloudFormation resources per key, the fixed resources of a stack,
  * the largest stack CloudFormation accepts, and the resolved size of the handler role's policies, which grow by
@@ -48,10 +47,6 @@ export interface SynthScaleResult {
   cpuMs: number[];
   nativeCpuMs: number[];
   cpuRatio: number[];
-  /** Wall clock without aws-cdk-lib's built-in template validation: the constructs' own work. */
-  unvalidatedMs: number[];
-  unvalidatedNativeMs: number[];
-  unvalidatedRatio: number[];
   templateBytes: number[];
   nativeTemplateBytes: number[];
   resources: number[];
@@ -95,22 +90,16 @@ export function measureSynthScale(): SynthScaleResult {
   synthesizeOnce('native', 10);
 
   const validated = { ours: [] as Synthesis[][], native: [] as Synthesis[][] };
-  const unvalidated = { ours: [] as Synthesis[][], native: [] as Synthesis[][] };
   for (const keys of KEY_COUNTS) {
-    for (const [mode, series] of [
-      [{ validate: true }, validated],
-      [{ validate: false }, unvalidated],
-    ] as const) {
-      const runs = { ours: [] as Synthesis[], native: [] as Synthesis[] };
-      // Strictly alternating: each synthesis follows one of the other pattern, so none reuses the validator's work
-      // on the same resource types (see the file comment), and drift in machine load hits both alike.
-      for (let rep = 0; rep < REPETITIONS; rep++) {
-        runs.ours.push(synthesizeOnce('ours', keys, KEYS_PER_BUCKET, mode));
-        runs.native.push(synthesizeOnce('native', keys, KEYS_PER_BUCKET, mode));
-      }
-      series.ours.push(runs.ours);
-      series.native.push(runs.native);
+    const runs = { ours: [] as Synthesis[], native: [] as Synthesis[] };
+    // Strictly alternating: each synthesis follows one of the other pattern, so none reuses the validator's work
+    // on the same resource types (see the file comment), and drift in machine load hits both alike.
+    for (let rep = 0; rep < REPETITIONS; rep++) {
+      runs.ours.push(synthesizeOnce('ours', keys));
+      runs.native.push(synthesizeOnce('native', keys));
     }
+    validated.ours.push(runs.ours);
+    validated.native.push(runs.native);
   }
   const wall = (runs: Synthesis[]) => runs.map((r) => r.ms);
   const cpu = (runs: Synthesis[]) => runs.map((r) => r.cpuMs);
@@ -129,9 +118,6 @@ export function measureSynthScale(): SynthScaleResult {
     cpuMs: medians(validated.ours, cpu),
     nativeCpuMs: medians(validated.native, cpu),
     cpuRatio: ratios(validated, cpu),
-    unvalidatedMs: medians(unvalidated.ours, wall),
-    unvalidatedNativeMs: medians(unvalidated.native, wall),
-    unvalidatedRatio: ratios(unvalidated, wall),
     templateBytes: ours.map(templateBytes),
     nativeTemplateBytes: native.map(templateBytes),
     resources: ours.map((t) => Object.keys(t.Resources).length),
@@ -183,16 +169,8 @@ interface Synthesis {
 }
 
 /** One fresh App with one stack of `keys` keys on CfnBuckets, synthesized into a temporary directory. */
-export function synthesizeOnce(
-  pattern: Pattern,
-  keys: number,
-  keysPerBucket = KEYS_PER_BUCKET,
-  { validate } = { validate: true },
-): Synthesis {
+export function synthesizeOnce(pattern: Pattern, keys: number, keysPerBucket = KEYS_PER_BUCKET): Synthesis {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
-  // aws-cdk-lib reads this when it synthesizes: "false" skips its built-in template validation.
-  const validation = process.env.CDK_VALIDATION;
-  if (!validate) process.env.CDK_VALIDATION = 'false';
   try {
     forceGc();
     const cpuBefore = process.cpuUsage();
@@ -223,8 +201,6 @@ export function synthesizeOnce(
     const template = JSON.parse(fs.readFileSync(path.join(outdir, `${STACK_NAME}.template.json`), 'utf8')) as Template;
     return { ms, cpuMs, template };
   } finally {
-    if (validation === undefined) delete process.env.CDK_VALIDATION;
-    else process.env.CDK_VALIDATION = validation;
     fs.rmSync(outdir, { recursive: true, force: true });
   }
 }
