@@ -1,231 +1,166 @@
 /**
- * AWS calls per lifecycle event, and the handler's wall time per event, measured with the CloudFormation lifecycle
- * simulator (the real synthesized template, the real bundled handler in child processes, the wire-level fakes).
- *
- * One key on one bucket, through: Create, a no-op Update (only the removal policy changes, which does not replace
- * the key), a deploy that changes nothing, a replacement (serial bump: an Update to the new lineage, then the old
- * lineage's Delete at cleanup) and Delete (stack teardown). Every AWS call gets 50 ms of added latency, so calls
- * issued in parallel overlap clearly in the fake's request log and the sequential depth is unambiguous.
+ * AWS calls per lifecycle event of one key on one bucket, through the CloudFormation simulator (the real template,
+ * the real handler bundle in child processes, the wire-level fakes): Create, a no-op Update (only the removal policy
+ * changes), a deploy with no change, a replacement (serial bump: an Update to the new lineage, then the old
+ * lineage's Delete at cleanup) and Delete (stack teardown).
  */
 import type { RequestRecord } from '../test/fakes/aws-fake';
 import { type AppSpec, type KeySpec, synthesize } from '../test/lifecycle/apps';
 import type { Template } from '../test/lifecycle/template';
 import { LifecycleWorld, type StepReport } from '../test/lifecycle/world';
-import { type Invocation, recordInvocations } from './invocations';
-import { callLevels, median, round, sequentialDepth } from './stats';
+import { median, round } from './stats';
 
+/** Added to every AWS call, so that calls issued in parallel clearly overlap in the fake's request log. */
 const LATENCY_MS = 50;
 const REPETITIONS = 5;
 const STACK_BUCKET = 'media';
 const EXTERNAL_BUCKET = 'existing';
 
-export const EVENTS = [
-  'create',
-  'noopUpdate',
-  'unchangedDeploy',
-  'replaceUpdate',
-  'replaceCleanupDelete',
-  'delete',
-] as const;
-export type EventName = (typeof EVENTS)[number];
-
-/** How the key names its bucket: `bucket` (a CfnBucket of the stack) or `bucketName` (an existing bucket). */
-export type BucketVariant = 'cfnBucket' | 'bucketName';
-
-export interface EventMeasure {
-  /** AWS calls (medians over the repetitions; they do not vary unless something is wrong). */
-  calls: number;
-  /** Length of the critical path of calls (see stats.sequentialDepth). */
-  sequential: number;
-  /** The handler's own durationMs (its log line), with 50 ms added to every AWS call; 0 when it was not invoked. */
-  handlerMs: number;
-  /** The calls of the first repetition by level: parallel calls joined by ' + ', levels by ' → '. */
-  operations: string;
-  /** Handler invocations (CloudFormation events) per repetition. */
-  invocations: number;
-  /** Whether every repetition made the same calls at the same depth. */
-  stable: boolean;
-}
-
-export type VariantMeasures = Record<EventName, EventMeasure>;
-
-export interface ApiCallsResult {
-  byVariant: Record<BucketVariant, VariantMeasures>;
-  lambdaHops: number;
-  lambdaHopsEvidence: string;
-  latencyMsPerCall: number;
-  repetitions: number;
-  /** Invariant violations the simulator reported (must be empty, or the numbers mean little). */
-  violations: string[];
+/** Records each event as the simulator hands it to the function (this world's Lambda stand-in only). */
+export function recordInvocations(world: LifecycleWorld): Array<{ requestType: string; startedAt: number }> {
+  const invocations: Array<{ requestType: string; startedAt: number }> = [];
+  const invoke = world.lambda.invokeAsync.bind(world.lambda);
+  world.lambda.invokeAsync = (functionArn, event, deliveries) => {
+    // Epoch milliseconds, the clock of the fake's request log.
+    invocations.push({ requestType: (event as { RequestType: string }).RequestType, startedAt: Date.now() });
+    return invoke(functionArn, event, deliveries);
+  };
+  return invocations;
 }
 
 interface Sample {
   calls: RequestRecord[];
-  handlerMs: number[];
+  /** The handler's own durationMs, from its log line. */
+  handlerMs?: number;
   invocations: number;
 }
 
-export async function measureApiCalls(): Promise<ApiCallsResult> {
+export async function measureCallsPerEvent() {
   const world = await LifecycleWorld.start();
   const invocations = recordInvocations(world);
   const violations: string[] = [];
-  try {
-    const byVariant = {} as Record<BucketVariant, VariantMeasures>;
-    for (const variant of ['bucketName', 'cfnBucket'] as const) {
-      const samples = new Map<EventName, Sample[]>(EVENTS.map((e) => [e, []]));
-      for (let rep = 0; rep < REPETITIONS; rep++) {
-        const measured = await runLifecycle(world, invocations, variant, violations);
-        for (const [event, sample] of measured) samples.get(event)!.push(sample);
+
+  /** One deploy or teardown: a sample per event the handler got, which must be the `expected` ones. */
+  const step = async (expected: string[], run: () => Promise<StepReport>): Promise<Sample[]> => {
+    const [requests, output, invoked] = [world.fake.requests.length, world.lambda.output.length, invocations.length];
+    const report = await run();
+    const delivered = invocations.slice(invoked);
+    const got = delivered.map((i) => i.requestType);
+    if (got.join() !== expected.join()) report.violations.push(`expected events [${expected}], got [${got}]`);
+    violations.push(...report.violations.map((v) => `${report.step}: ${v}`));
+    const calls = world.fake.requests.slice(requests);
+    const logs = world.lambda.output.slice(output).flatMap((line) => {
+      try {
+        return [JSON.parse(line) as { requestType?: string; durationMs?: number }];
+      } catch {
+        return [];
       }
-      byVariant[variant] = summarize(samples);
+    });
+    // The events of one key's step are sequential (CloudFormation waits for each answer), so each call belongs to
+    // the last event delivered before it started.
+    return delivered.map(({ requestType, startedAt }, i) => ({
+      calls: calls.filter((c) => c.startedAt >= startedAt && c.startedAt < (delivered[i + 1]?.startedAt ?? Infinity)),
+      handlerMs: logs.find((l) => l?.requestType === requestType && typeof l.durationMs === 'number')?.durationMs,
+      invocations: 1,
+    }));
+  };
+
+  /** Every event once per repetition, each repetition on a fresh account. */
+  const measure = async (bucket: string) => {
+    const samples: Record<string, Sample[]> = {};
+    const add = (event: string, sample: Sample) => (samples[event] ??= []).push(sample);
+    const deploy = (key: Partial<KeySpec> = {}) => world.deploy(keyApp(bucket, key));
+    for (let rep = 0; rep < REPETITIONS; rep++) {
+      world.beginSequence({ externalBuckets: [EXTERNAL_BUCKET] });
+      world.fake.faults.latency('lightsail', LATENCY_MS);
+      world.fake.faults.latency('secretsmanager', LATENCY_MS);
+      add('create', (await step(['Create'], () => deploy()))[0]);
+      // Only the removal policy changes: CloudFormation sends an Update that keeps the key (and its physical id).
+      add('noopUpdate', (await step(['Update'], () => deploy({ retain: true })))[0]);
+      await step(['Update'], () => deploy());
+      // The same template again: CloudFormation sends the handler nothing.
+      add('unchangedDeploy', (await step([], () => deploy()))[0] ?? { calls: [], handlerMs: 0, invocations: 0 });
+      const [replaceUpdate, replaceCleanupDelete] = await step(['Update', 'Delete'], () => deploy({ serial: 1 }));
+      add('replaceUpdate', replaceUpdate);
+      add('replaceCleanupDelete', replaceCleanupDelete);
+      add('delete', (await step(['Delete'], () => world.teardown()))[0]);
     }
-    const hops = lambdaHops(synthesize(app('cfnBucket', {})).template);
+    return Object.fromEntries(Object.entries(samples).map(([event, list]) => [event, summarize(list)]));
+  };
+
+  try {
     return {
-      byVariant,
-      lambdaHops: hops.hops,
-      lambdaHopsEvidence: hops.evidence,
+      method:
+        `Medians of ${REPETITIONS} lifecycles on fresh accounts, ${LATENCY_MS} ms added to every AWS call. Sequential: ` +
+        "the longest chain of calls each started after the previous ended, from the fake's log. Stable: the same " +
+        'calls at the same levels every time. Handler ms: its own `durationMs`.',
       latencyMsPerCall: LATENCY_MS,
       repetitions: REPETITIONS,
+      ...lambdaHops(synthesize(keyApp(STACK_BUCKET)).template),
       violations,
+      byBucketName: await measure(EXTERNAL_BUCKET),
+      byCfnBucket: await measure(STACK_BUCKET),
     };
   } finally {
     await world.close();
   }
 }
 
-function app(variant: BucketVariant, key: Partial<KeySpec>): AppSpec {
-  const bucket = variant === 'cfnBucket' ? STACK_BUCKET : EXTERNAL_BUCKET;
-  return { buckets: [STACK_BUCKET], keys: [{ id: 'Key', bucket, ...key }] };
-}
+/** One key, on the stack's CfnBucket or on an existing bucket given by name. */
+const keyApp = (bucket: string, key: Partial<KeySpec> = {}): AppSpec => ({
+  buckets: [STACK_BUCKET],
+  keys: [{ id: 'Key', bucket, ...key }],
+});
 
-/** One repetition: a fresh account, then every event once. */
-async function runLifecycle(
-  world: LifecycleWorld,
-  invocations: Invocation[],
-  variant: BucketVariant,
-  violations: string[],
-): Promise<Map<EventName, Sample>> {
-  world.beginSequence({ externalBuckets: [EXTERNAL_BUCKET] });
-  world.fake.faults.latency('lightsail', LATENCY_MS);
-  world.fake.faults.latency('secretsmanager', LATENCY_MS);
-  const samples = new Map<EventName, Sample>();
-
-  /** Runs one deploy or teardown; returns one sample per event the handler received, which must be `expected`. */
-  const step = async (expected: string[], run: () => Promise<StepReport>): Promise<Sample[]> => {
-    const marks = {
-      requests: world.fake.requests.length,
-      output: world.lambda.output.length,
-      invocations: invocations.length,
-    };
-    const report = await run();
-    const delivered = invocations.slice(marks.invocations);
-    const problems = [...report.violations];
-    if (delivered.map((i) => i.requestType).join() !== expected.join()) {
-      problems.push(`expected events [${expected}], the handler got [${delivered.map((i) => i.requestType)}]`);
-    }
-    violations.push(...problems.map((v) => `${variant}: ${report.step}: ${v}`));
-    return splitByInvocation(
-      world.fake.requests.slice(marks.requests),
-      delivered,
-      world.lambda.output.slice(marks.output),
-    );
-  };
-
-  samples.set('create', (await step(['Create'], () => world.deploy(app(variant, {}))))[0]);
-  // Only the removal policy changes: CloudFormation sends an Update that keeps the key (and its physical id).
-  samples.set('noopUpdate', (await step(['Update'], () => world.deploy(app(variant, { retain: true }))))[0]);
-  await step(['Update'], () => world.deploy(app(variant, {})));
-  // The same template again: CloudFormation sends the handler nothing.
-  const unchanged = await step([], () => world.deploy(app(variant, {})));
-  samples.set('unchangedDeploy', unchanged[0] ?? emptySample());
-  const [replaceUpdate, cleanupDelete] = await step(['Update', 'Delete'], () =>
-    world.deploy(app(variant, { serial: 1 })),
-  );
-  samples.set('replaceUpdate', replaceUpdate);
-  samples.set('replaceCleanupDelete', cleanupDelete);
-  samples.set('delete', (await step(['Delete'], () => world.teardown()))[0]);
-  return samples;
-}
-
-/**
- * Within one step of one key the events are strictly sequential (CloudFormation waits for each answer), so each AWS
- * call belongs to the last event delivered before it started.
- */
-function splitByInvocation(calls: RequestRecord[], invocations: Invocation[], output: string[]): Sample[] {
-  const logLines = output.flatMap(parseLogLine);
-  return invocations.map((invocation, i) => {
-    const next = invocations[i + 1]?.startedAt ?? Infinity;
-    return {
-      calls: calls.filter((c) => c.startedAt >= invocation.startedAt && c.startedAt < next),
-      handlerMs: logLines
-        .filter((l) => l.requestType === invocation.requestType)
-        .slice(0, 1)
-        .map((l) => l.durationMs),
-      invocations: 1,
-    };
-  });
-}
-
-function parseLogLine(line: string): Array<{ requestType: string; durationMs: number }> {
-  if (!line.startsWith('{')) return [];
-  try {
-    const parsed = JSON.parse(line) as { requestType?: string; durationMs?: number };
-    return parsed.requestType && typeof parsed.durationMs === 'number'
-      ? [{ requestType: parsed.requestType, durationMs: parsed.durationMs }]
-      : [];
-  } catch {
-    return [];
-  }
-}
-
-function emptySample(): Sample {
-  return { calls: [], handlerMs: [0], invocations: 0 };
-}
-
-function summarize(samples: Map<EventName, Sample[]>): VariantMeasures {
-  const result = {} as VariantMeasures;
-  for (const [event, list] of samples) {
-    result[event] = {
-      calls: median(list.map((s) => s.calls.length)),
-      sequential: median(list.map((s) => sequentialDepth(s.calls))),
-      handlerMs: round(median(list.flatMap((s) => s.handlerMs))),
-      operations: describeLevels(list[0].calls),
-      invocations: median(list.map((s) => s.invocations)),
-      stable: new Set(list.map((s) => describeLevels(s.calls))).size === 1,
-    };
-  }
-  return result;
-}
-
-function describeLevels(calls: RequestRecord[]): string {
-  const levels: string[][] = [];
-  for (const { call, level } of callLevels(calls)) (levels[level - 1] ??= []).push(call.operation);
-  return levels.map((ops) => ops.sort().join(' + ')).join(' → ');
-}
-
-/**
- * Lambda functions between CloudFormation and the handler's work: CloudFormation invokes the function named by the
- * custom resource's ServiceToken; each further function it invokes (as the Provider framework's onEvent function
- * does, found through an environment variable holding the other function's ARN) is one more hop.
- */
-export function lambdaHops(template: Template): { hops: number; evidence: string } {
-  const resources = template.Resources;
-  const custom = Object.entries(resources).find(([, r]) => r.Type === 'Custom::LightsailBucketAccessKey');
-  if (!custom) throw new Error('the template has no Custom::LightsailBucketAccessKey');
-  const token = custom[1].Properties?.ServiceToken as { 'Fn::GetAtt'?: [string, string] } | undefined;
-  const [functionId, attribute] = token?.['Fn::GetAtt'] ?? [];
-  const target = functionId ? resources[functionId] : undefined;
-  if (!target || target.Type !== 'AWS::Lambda::Function' || attribute !== 'Arn') {
-    throw new Error(`unexpected ServiceToken ${JSON.stringify(token)}`);
-  }
-  const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
-  const environment = JSON.stringify((target.Properties?.Environment as unknown) ?? {});
-  const chained = functions.filter(([id]) => id !== functionId && environment.includes(`"${id}"`));
+function summarize(samples: Sample[]) {
+  const levels = samples.map((s) => levelsOf(s.calls));
+  const described = levels.map((l) => l.map((ops) => ops.join(' + ')).join(' → '));
   return {
-    hops: 1 + chained.length,
-    evidence:
-      `ServiceToken of ${custom[0]} is Fn::GetAtt [${functionId}, Arn], an AWS::Lambda::Function with Handler ` +
-      `${String(target.Properties?.Handler)} that invokes no other function; the template has ${functions.length} ` +
-      `Lambda function(s)`,
+    calls: median(samples.map((s) => s.calls.length)),
+    sequential: median(levels.map((l) => l.length)),
+    handlerMs: round(median(samples.flatMap((s) => s.handlerMs ?? []))),
+    invocations: median(samples.map((s) => s.invocations)),
+    stable: new Set(described).size === 1,
+    callsByLevel: described[0] || '(no event)',
+  };
+}
+
+/**
+ * The calls' operations by level on the critical path: a call's level is 1 + the highest level of the calls that
+ * ended before it started, so calls issued in parallel share one.
+ */
+function levelsOf(calls: readonly RequestRecord[]): string[][] {
+  const sorted = [...calls].sort((a, b) => a.startedAt - b.startedAt);
+  const levelOf: number[] = [];
+  const levels: string[][] = [];
+  sorted.forEach((call, i) => {
+    let before = 0;
+    for (let j = 0; j < i; j++) {
+      if ((sorted[j].endedAt ?? sorted[j].startedAt) <= call.startedAt) before = Math.max(before, levelOf[j]);
+    }
+    levelOf.push(before + 1);
+    (levels[before] ??= []).push(call.operation);
+  });
+  return levels.map((ops) => ops.sort());
+}
+
+/**
+ * Lambda hops per event: the function the custom resource's ServiceToken names, plus each function it would invoke
+ * in turn (as the Provider framework's onEvent function does, found by the other's logical id in its environment).
+ */
+function lambdaHops({ Resources: resources }: Template) {
+  const [keyId, key] = Object.entries(resources).find(([, r]) => r.Type === 'Custom::LightsailBucketAccessKey')!;
+  const [functionId, attribute] =
+    (key.Properties?.ServiceToken as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt'] ?? [];
+  const target = resources[functionId];
+  if (target?.Type !== 'AWS::Lambda::Function' || attribute !== 'Arn') throw new Error(`unexpected ServiceToken`);
+  const functions = Object.keys(resources).filter((id) => resources[id].Type === 'AWS::Lambda::Function');
+  const environment = JSON.stringify(target.Properties?.Environment ?? {});
+  const chained = functions.filter((id) => id !== functionId && environment.includes(`"${id}"`));
+  return {
+    lambdaHops: 1 + chained.length,
+    lambdaHopsEvidence:
+      `ServiceToken of ${keyId} is Fn::GetAtt [${functionId}, Arn], an AWS::Lambda::Function that invokes ` +
+      `${chained.length ? chained.join(', ') : 'no other function'}; the template has ${functions.length} function(s)`,
   };
 }

@@ -1,30 +1,34 @@
-/** Small numeric helpers shared by the benchmark sections. */
+/** Medians, ratios of back-to-back pairs and timers, shared by the sections. No statistics library is installed. */
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 
 export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-/** Rounds to a fixed number of decimals (keeps results.json readable). */
 export function round(value: number, decimals = 2): number {
-  const factor = 10 ** decimals;
-  return Math.round(value * factor) / factor;
+  return Math.round(value * 10 ** decimals) / 10 ** decimals;
 }
 
-export function ratio(numerator: number, denominator: number): number {
-  return round(numerator / denominator, 3);
-}
-
-/**
- * The median of per-pair ratios, each pair measured back to back: steadier than a ratio of medians when the load of
- * the machine changes during the run.
- */
+/** The median of per-pair ratios: steadier than a ratio of medians when the machine's load drifts during the run. */
 export function pairedRatio(numerators: readonly number[], denominators: readonly number[]): number {
   return round(median(numerators.map((n, i) => n / denominators[i])), 3);
+}
+
+export function elapsedMs(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/** Wall and CPU milliseconds (of this process) that `work` takes. */
+export function timed<T>(work: () => T): { value: T; wallMs: number; cpuMs: number } {
+  const cpuBefore = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  const value = work();
+  const wallMs = elapsedMs(started);
+  const cpu = process.cpuUsage(cpuBefore);
+  return { value, wallMs, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 let collectGarbage: (() => void) | undefined;
@@ -36,41 +40,4 @@ export function forceGc(): void {
     collectGarbage = vm.runInNewContext('gc') as () => void;
   }
   collectGarbage();
-}
-
-/** Milliseconds since `start`, from the monotonic clock. */
-export function elapsedMs(start: bigint): number {
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-export interface TimedCall {
-  readonly startedAt: number;
-  readonly endedAt?: number;
-}
-
-/**
- * Each call's level on the critical path: 1 + the highest level among calls that ended before it started. Calls
- * that overlap in time (issued in parallel) share a level. Returned in start order.
- */
-export function callLevels<T extends TimedCall>(calls: readonly T[]): Array<{ call: T; level: number }> {
-  const sorted = [...calls].sort((a, b) => a.startedAt - b.startedAt);
-  const levels: number[] = [];
-  sorted.forEach((call, i) => {
-    let before = 0;
-    for (let j = 0; j < i; j++) {
-      if ((sorted[j].endedAt ?? sorted[j].startedAt) <= call.startedAt) before = Math.max(before, levels[j]);
-    }
-    levels.push(before + 1);
-  });
-  return sorted.map((call, i) => ({ call, level: levels[i] }));
-}
-
-/** The number of calls on the longest chain of calls that each started after the previous one ended. */
-export function sequentialDepth(calls: readonly TimedCall[]): number {
-  return Math.max(0, ...callLevels(calls).map((c) => c.level));
-}
-
-/** Largest n with fixed + perItem * n <= limit. */
-export function largestFitting(limit: number, fixed: number, perItem: number): number {
-  return Math.floor((limit - fixed) / perItem);
 }
