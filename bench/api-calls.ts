@@ -4,6 +4,7 @@
  * changes), a deploy with no change, a replacement (serial bump: an Update to the new lineage, then the old
  * lineage's Delete at cleanup) and Delete (stack teardown).
  */
+import { RESOURCE_TYPE } from '../lib/contract';
 import type { RequestRecord } from '../test/fakes/aws-fake';
 import { type AppSpec, type KeySpec, synthesize } from '../test/lifecycle/apps';
 import type { Template } from '../test/lifecycle/template';
@@ -149,7 +150,7 @@ function levelsOf(calls: readonly RequestRecord[]): string[][] {
  * in turn (as the Provider framework's onEvent function does, found by the other's logical id in its environment).
  */
 function lambdaHops({ Resources: resources }: Template) {
-  const [keyId, key] = Object.entries(resources).find(([, r]) => r.Type === 'Custom::LightsailBucketAccessKey')!;
+  const [keyId, key] = Object.entries(resources).find(([, r]) => r.Type === RESOURCE_TYPE)!;
   const [functionId, attribute] =
     (key.Properties?.ServiceToken as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt'] ?? [];
   const target = resources[functionId];

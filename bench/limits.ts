@@ -3,6 +3,7 @@
  * bytes, and IAM's on the handler role's policies, which grow by one bucket ARN per CfnBucket (up to 40).
  */
 import { randomUUID } from 'node:crypto';
+import { RESOURCE_TYPE } from '../lib/contract';
 import { type Template, resolveValue } from '../test/lifecycle/template';
 import { KEYS_PER_BUCKET, KEY_COUNTS, synthesizeOnce, templateBytes } from './synth-scale';
 import { round } from './stats';
@@ -15,8 +16,7 @@ const IAM = { roleInlineChars: 10_240, managedPolicyChars: 6_144, managedPolicie
 const POLICY_SEARCH_MAX_BUCKETS = 250;
 
 const isBucket = (type: string) => type === 'AWS::Lightsail::Bucket';
-const isKeyPart = (type: string) =>
-  type === 'AWS::SecretsManager::Secret' || type === 'Custom::LightsailBucketAccessKey';
+const isKeyPart = (type: string) => type === 'AWS::SecretsManager::Secret' || type === RESOURCE_TYPE;
 const count = (t: Template, predicate: (type: string) => boolean) =>
   Object.values(t.Resources).filter((r) => predicate(r.Type)).length;
 const withoutBuckets = (t: Template): Template => ({

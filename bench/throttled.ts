@@ -3,6 +3,7 @@
  * each Create also reads the bucket's endpoint, 3 of its 5 calls to Lightsail), while the fake admits 5 Lightsail
  * requests per second and throttles the rest.
  */
+import { RESOURCE_TYPE } from '../lib/contract';
 import { type AppSpec, synthesize } from '../test/lifecycle/apps';
 import { LifecycleWorld } from '../test/lifecycle/world';
 import { recordInvocations } from './api-calls';
@@ -21,7 +22,7 @@ export async function measureManyKeysAtOnce() {
   // Synthesized before the clock starts (synthesize() memoizes): the deploy is what is timed.
   const { template } = synthesize(spec);
   const resources = Object.entries(template.Resources);
-  const keyIds = new Set(resources.filter(([, r]) => r.Type === 'Custom::LightsailBucketAccessKey').map(([id]) => id));
+  const keyIds = new Set(resources.filter(([, r]) => r.Type === RESOURCE_TYPE).map(([id]) => id));
   const handler = resources.find(([, r]) => r.Type === 'AWS::Lambda::Function')![1];
   const lambdaTimeoutMs = Number(handler.Properties?.Timeout ?? 3) * 1000;
 
