@@ -15,13 +15,21 @@ jest.setTimeout(600_000);
 
 const repo = path.join(__dirname, '..', '..');
 const bin = (name: string) => path.join(repo, 'node_modules', '.bin', name);
+/**
+ * What the new user's app runs with: the machine's own Node.js and npm. npm puts this repository's
+ * node_modules/.bin first on the PATH of its scripts, and the dev dependency `node` (the handlers' Node.js 24, for
+ * the lifecycle tests) is there: without it, the consumer's install, type check and synth run on the machine's Node.
+ */
+const consumerEnv = {
+  ...process.env,
+  CI: 'true',
+  PATH: (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((dir) => !dir.endsWith(path.join('node_modules', '.bin')))
+    .join(path.delimiter),
+};
 const run = (file: string, args: string[], cwd: string) =>
-  execFileSync(file, args, {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CI: 'true' },
-  });
+  execFileSync(file, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: consumerEnv });
 
 const pkg = JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8'));
 
@@ -67,7 +75,7 @@ function installApp(): void {
   const install = spawnSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=warn'], {
     cwd: app,
     encoding: 'utf8',
-    env: { ...process.env, CI: 'true' },
+    env: consumerEnv,
   });
   installOutput = `${install.stdout}\n${install.stderr}`;
   if (install.status !== 0) throw new Error(`npm install failed:\n${installOutput}`);
@@ -144,6 +152,12 @@ test('the published package.json runs nothing at install time', () => {
   for (const script of ['preinstall', 'install', 'postinstall', 'prepare']) {
     expect(manifest.scripts?.[script]).toBeUndefined();
   }
+});
+
+test("the app runs on the machine's own Node.js, not on the one this repository uses for its handlers", () => {
+  const [execPath, version] = run('node', ['-p', 'process.execPath + " " + process.version'], app).trim().split(' ');
+  expect(execPath.startsWith(repo)).toBe(false);
+  expect(Number(version.slice(1).split('.')[0])).toBeGreaterThanOrEqual(20); // package.json's engines
 });
 
 test('a fresh app with the README example synthesizes, running the shipped handler bundle, with no bundler', () => {
