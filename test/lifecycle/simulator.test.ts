@@ -146,7 +146,8 @@ describe('ordering', () => {
   test('independent resources start together; a dependent one starts once its dependency answered', async () => {
     const cfn = newStack();
     const from = service.output.length;
-    const slow = { DelayMs: '300' };
+    // Long enough that a cold execution environment of the other resource has started within it.
+    const slow = { DelayMs: '1500' };
     expect(
       await deploy(cfn, {
         customs: [
@@ -254,7 +255,10 @@ describe('cancellation and unanswered requests', () => {
   test('a Create still running when another resource fails is cancelled: its Delete comes under a made-up id while it runs, and its late answer is ignored', async () => {
     const cfn = newStack();
     const from = service.output.length;
-    const status = await deploy(cfn, { customs: [{ id: 'A', props: { DelayMs: '400' } }], tripwire: { Fail: 'true' } });
+    const status = await deploy(cfn, {
+      customs: [{ id: 'A', props: { DelayMs: '1500' } }],
+      tripwire: { Fail: 'true' },
+    });
     await cfn.settle();
 
     expect(status).toBe('ROLLBACK_COMPLETE');
@@ -284,16 +288,20 @@ describe('cancellation and unanswered requests', () => {
     await deploy(cfn, { customs: [{ id: 'A' }] });
     const from = service.output.length;
     const status = await deploy(cfn, {
-      customs: [{ id: 'A', props: { DelayMs: '400', Id: 'A-2' } }],
+      customs: [{ id: 'A', props: { DelayMs: '1500', Id: 'A-2' } }],
       tripwire: { Fail: 'true' },
     });
     await cfn.settle();
     expect(status).toBe('UPDATE_ROLLBACK_COMPLETE');
     const updates = (await recorded(cfn, from)).filter((r) => r.phase === 'start' && r.RequestType === 'Update');
-    expect(updates.map((u) => [u.PhysicalResourceId, u.Id])).toEqual([
-      ['A-1', 'A-2'],
-      ['A-1', 'A-1'],
+    // The forward Update, still running, and the rollback Update back to the old properties, in either order.
+    expect(updates.map((u) => [u.PhysicalResourceId, u.Id, u.OldId]).sort()).toEqual([
+      ['A-1', 'A-1', 'A-2'],
+      ['A-1', 'A-2', 'A-1'],
     ]);
+    expect(cfn.events).toContainEqual(
+      expect.objectContaining({ logicalId: 'A', failure: 'Resource update cancelled' }),
+    );
     expect(cfn.resources.get('A')!.physicalId).toBe('A-1');
   });
 
