@@ -104,12 +104,8 @@ export class CloudFormation {
   public template: Template | undefined;
   public status: StackStatus | undefined;
   public options: SimulatorOptions = {};
-  /** Rollback steps that failed and were tried again. */
-  public rollbackRetries = 0;
   /** Access key ids that went with a bucket CloudFormation deleted (it forces the deletion). */
   public readonly keysDeletedWithBuckets: string[] = [];
-  /** Rollback phases (updates back, then deletions) not yet done: see continueRollback. */
-  private unfinishedRollback: Array<Array<() => Promise<unknown>>> = [];
   private assemblyDir = '';
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly customOperations = new Map<string, CustomOperation>();
@@ -137,7 +133,7 @@ export class CloudFormation {
 
     if (failure) {
       this.events.push({ logicalId: this.stack.stackName, action: creating ? 'CREATE' : 'UPDATE', failure });
-      const rolledBack = await this.rollBack(actions);
+      const rolledBack = await this.rollBack(actions, template, previousTemplate);
       if (creating) {
         this.template = rolledBack ? undefined : template;
         return (this.status = rolledBack ? 'ROLLBACK_COMPLETE' : 'ROLLBACK_FAILED');
@@ -354,66 +350,60 @@ export class CloudFormation {
   // ---- rolling back ------------------------------------------------------------------------------------------
 
   /**
-   * Updates go back to their old properties (a custom resource gets an Update with the old properties), then what
-   * the failed deploy created goes, the latest first. A step that fails does not stop the others; it is retried once
-   * they are done, as an operator's ContinueUpdateRollback would, minutes later.
+   * Updates go back to their old properties, in the old template's dependency order (a custom resource gets an
+   * Update with the old properties), then what the failed deploy created goes, in reverse dependency order (the new
+   * copies of replaced resources included). As in CloudFormation, a step that fails stops the rollback where it is:
+   * the stack is left UPDATE_ROLLBACK_FAILED or ROLLBACK_FAILED, for an operator.
    */
-  private async rollBack(actions: Action[]): Promise<boolean> {
-    const reverts: Array<() => Promise<unknown>> = [];
-    for (const action of [...actions].reverse()) {
-      if (action.kind === 'created') continue;
-      if (action.kind === 'redefined') this.resources.set(action.logicalId, action.before);
-      else reverts.push(() => this.revert(action));
-    }
-    const deletions: Array<() => Promise<unknown>> = [];
-    for (const action of [...actions].reverse()) {
-      if (action.kind === 'updated' || action.kind === 'redefined') continue;
-      const resource = action.kind === 'created' ? this.resources.get(action.logicalId) : action.after;
-      if (!resource) continue;
-      deletions.push(async () => {
-        try {
-          await this.deleteResource(resource, 'Delete (rollback)');
-          if (action.kind === 'created') this.resources.delete(action.logicalId);
-        } finally {
-          // Once every cancelled Create has had its Delete answered, a handler held at the tripwire goes on.
-          if (this.cancelledCreates.delete(action.logicalId) && this.cancelledCreates.size === 0) {
-            this.releaseHeldHandlers();
-          }
-        }
-      });
-    }
-    this.unfinishedRollback = [reverts, deletions];
+  private async rollBack(actions: Action[], template: Template, previous: Template | undefined): Promise<boolean> {
     try {
-      return await this.continueRollback();
+      const reverts = new Map<string, Extract<Action, { kind: 'updated' | 'replaced' }>>();
+      const doomed = new Map<string, DeployedResource>();
+      for (const action of actions) {
+        if (action.kind === 'redefined') this.resources.set(action.logicalId, action.before);
+        else if (action.kind !== 'created') reverts.set(action.logicalId, action);
+        const created = action.kind === 'created' ? this.resources.get(action.logicalId) : undefined;
+        if (created || action.kind === 'replaced')
+          doomed.set(action.logicalId, created ?? (action as { after: DeployedResource }).after);
+      }
+      const back = [...reverts.keys()];
+      if (
+        !(await this.runAll(
+          back,
+          (id) => (previous ? dependenciesOf(previous, id) : []),
+          (id) => this.revert(reverts.get(id)!),
+        ))
+      ) {
+        return false;
+      }
+      const gone = [...doomed.keys()];
+      return await this.runAll(
+        gone,
+        dependents(gone, (id) => dependenciesOf(template, id)),
+        async (id) => {
+          try {
+            await this.deleteResource(doomed.get(id)!, 'Delete (rollback)');
+            if (!reverts.has(id)) this.resources.delete(id);
+          } finally {
+            // Once every cancelled Create has had its Delete answered, a handler held at the tripwire goes on.
+            if (this.cancelledCreates.delete(id) && this.cancelledCreates.size === 0) this.releaseHeldHandlers();
+          }
+        },
+      );
     } finally {
       this.releaseHeldHandlers();
     }
   }
 
-  /**
-   * Runs what is left of the last rollback, as ContinueUpdateRollback does: returns whether it is now complete.
-   * Failed steps are retried after the others, when straggling invocations have finished.
-   */
-  public async continueRollback(attempts = 3): Promise<boolean> {
-    while (this.unfinishedRollback.length > 0) {
-      let pending = this.unfinishedRollback[0];
-      for (let attempt = 1; attempt <= attempts && pending.length > 0; attempt++) {
-        if (attempt > 1) {
-          this.rollbackRetries += pending.length;
-          await this.settle();
-        }
-        const failed: typeof pending = [];
-        for (const step of pending) await step().catch(() => failed.push(step));
-        pending = failed;
-      }
-      if (pending.length > 0) {
-        this.unfinishedRollback[0] = pending;
-        return false;
-      }
-      this.unfinishedRollback.shift();
-    }
-    if (this.status === 'UPDATE_ROLLBACK_FAILED') this.status = 'UPDATE_ROLLBACK_COMPLETE';
-    return true;
+  /** Runs the work in dependency order, waits for what is under way at a failure, and says whether all succeeded. */
+  private async runAll(
+    ids: string[],
+    dependencies: (id: string) => Iterable<string>,
+    work: (id: string) => Promise<unknown>,
+  ): Promise<boolean> {
+    const run = await runInDependencyOrder(ids, dependencies, async (id) => void (await work(id)));
+    await Promise.allSettled(run.running.values());
+    return run.failure === undefined;
   }
 
   private releaseHeldHandlers(): void {

@@ -66,11 +66,18 @@ function codeKey(config: FunctionConfig): string {
   return `${path.basename(config.codeDir)}:${config.handler}:${config.runtime}`;
 }
 
+/** The execution environment whose SDK calls carry this user agent (each sets AWS_SDK_UA_APP_ID to its id). */
+export function containerOf(userAgent: string): string | undefined {
+  return /app\/(container-\d+)/.exec(userAgent)?.[1];
+}
+
 export class LambdaService {
   /** Everything every container printed, line by line. */
   public readonly output: string[] = [];
   /** The Node.js versions execution environments ran on (`process.version` of each). */
   public readonly nodeVersions = new Set<string>();
+  /** Called as an execution environment starts an invocation, with its id. */
+  public onInvocationStart?: (container: string) => void;
   private readonly functions = new Map<string, FunctionConfig>();
   private readonly containers = new Map<string, Container[]>();
   private readonly byId = new Map<string, Container>();
@@ -115,7 +122,7 @@ export class LambdaService {
    * resolves once the process is gone.
    */
   public async killContainerOf(userAgent: string): Promise<boolean> {
-    const id = /app\/(container-\d+)/.exec(userAgent)?.[1];
+    const id = containerOf(userAgent);
     const container = id ? this.byId.get(id) : undefined;
     if (!container) return false;
     const exited = new Promise((resolve) => container.process.once('exit', resolve));
@@ -151,6 +158,7 @@ export class LambdaService {
       );
       if (!started) return { ok: false, why: 'the execution environment failed to start' };
       const invocationId = `invocation-${++this.nextInvocation}`;
+      this.onInvocationStart?.(container.id);
       return await new Promise<AttemptOutcome>((resolve) => {
         const timer = setTimeout(() => {
           container.process.kill('SIGKILL');

@@ -60,8 +60,6 @@ async function runWorker(runs: number, seed: number): Promise<WorkerResult> {
       if (r.step.startsWith('rotate') && !r.step.startsWith('rotate 0')) count('rotations of rotating keys (steps)');
     for (let i = 0; i < world.rotationFailures; i++)
       count('rotations failed for want of a slot (explained in the error)');
-    for (let i = 0; i < world.rollbackRetries(); i++)
-      count('rollback step retried after the rest of the rollback (ContinueUpdateRollback)');
     for (let i = 0; i < world.cancelledCreates(); i++) count('key creations cancelled by CloudFormation');
     const fate = world.unrecordedKeys();
     if (fate.total > 0) {

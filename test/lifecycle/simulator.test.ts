@@ -183,6 +183,22 @@ describe('ordering', () => {
 });
 
 describe('replacement and cleanup', () => {
+  test("cleanup deletes the old copies in the old template's reverse dependency order", async () => {
+    const cfn = newStack();
+    await deploy(cfn, { customs: [{ id: 'A' }, { id: 'B', dependsOn: ['A'] }] });
+    const from = service.output.length;
+    const status = await deploy(cfn, {
+      customs: [
+        { id: 'A', props: { Id: 'A-2' } },
+        { id: 'B', props: { Id: 'B-2' }, dependsOn: ['A'] },
+      ],
+    });
+    expect(status).toBe('UPDATE_COMPLETE');
+    const log = await recorded(cfn, from);
+    expect(find(log, 'start', 'Delete', 'B').PhysicalResourceId).toBe('B-1');
+    expect(find(log, 'start', 'Delete', 'A').at).toBeGreaterThanOrEqual(find(log, 'answer', 'Delete', 'B').at);
+  });
+
   test('a new physical id from an Update is a replacement: the old id is deleted once the whole update succeeded', async () => {
     const cfn = newStack();
     await deploy(cfn, { customs: [{ id: 'A' }, { id: 'B' }] });
@@ -224,6 +240,36 @@ describe('rollback', () => {
       expect(cfn.resources.get('A')!.physicalId).toBe('A-1');
     },
   );
+
+  test('what a failed deploy created goes in reverse dependency order, after the Updates back', async () => {
+    const cfn = newStack();
+    await deploy(cfn, { customs: [{ id: 'A' }] });
+    const from = service.output.length;
+    const status = await deploy(cfn, {
+      customs: [{ id: 'A', props: { Id: 'A-1', Changed: 'yes' } }, { id: 'B' }, { id: 'C', dependsOn: ['B'] }],
+      tripwire: { Fail: 'true', dependsOn: ['A', 'C'] },
+    });
+    expect(status).toBe('UPDATE_ROLLBACK_COMPLETE');
+    const log = await recorded(cfn, from);
+    const updatesOfA = log.filter(
+      (r) => r.phase === 'answer' && r.RequestType === 'Update' && r.LogicalResourceId === 'A',
+    );
+    expect(updatesOfA).toHaveLength(2); // the failed deploy's Update, then the rollback's Update back
+    expect(find(log, 'start', 'Delete', 'C').at).toBeGreaterThanOrEqual(updatesOfA[1].at);
+    expect(find(log, 'start', 'Delete', 'B').at).toBeGreaterThanOrEqual(find(log, 'answer', 'Delete', 'C').at);
+    expect([...cfn.resources.keys()].filter((id) => /^[ABC]$/.test(id))).toEqual(['A']);
+  });
+
+  test('a rollback step that fails stops the rollback there: the stack is left for an operator', async () => {
+    const cfn = newStack();
+    await deploy(cfn, { customs: [{ id: 'A' }] });
+    const status = await deploy(cfn, {
+      customs: [{ id: 'A' }, { id: 'B', props: { FailOn: 'Delete' } }],
+      tripwire: { Fail: 'true', dependsOn: ['B'] },
+    });
+    expect(status).toBe('UPDATE_ROLLBACK_FAILED');
+    expect(cfn.events).toContainEqual(expect.objectContaining({ logicalId: 'B', action: 'Delete (rollback)' }));
+  });
 
   test('a resource whose own Update failed gets the rollback Update under its old id, and no Delete', async () => {
     const cfn = newStack();
@@ -318,7 +364,11 @@ describe('cancellation and unanswered requests', () => {
     const released = Date.now();
 
     expect(await deployed).toBe('ROLLBACK_COMPLETE');
-    expect(find(await recorded(cfn, from), 'start', 'Delete', 'A').at).toBeLessThanOrEqual(released);
+    const log = await recorded(cfn, from);
+    expect(find(log, 'answer', 'Delete', 'A').at).toBeLessThanOrEqual(released);
+    expect(cfn.events).toContainEqual(
+      expect.objectContaining({ logicalId: 'A', action: 'CREATE', failure: 'Resource creation cancelled' }),
+    );
     expect(cfn.events).toContainEqual(expect.objectContaining({ logicalId: 'A', action: 'Delete (rollback)' }));
   });
 

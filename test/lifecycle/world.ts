@@ -19,7 +19,7 @@ import {
   recordedKeyIds,
   snapshotKeys,
 } from './invariants';
-import { LambdaService } from './lambda-service';
+import { LambdaService, containerOf } from './lambda-service';
 
 export interface StepReport {
   readonly step: string;
@@ -111,24 +111,27 @@ export class LifecycleWorld {
     this.stacks = [];
     this.newStack();
     for (const name of externalBuckets) this.fake.lightsail.createBucket(name);
+    // The keys each execution environment created in the invocation it is running.
     const createdBy = new Map<string, string[]>();
+    this.lambda.onInvocationStart = (container) => createdBy.delete(container);
     this.fake.afterOperation = async (record, answer) => {
       const created = (answer as { accessKey?: { accessKeyId?: string } }).accessKey?.accessKeyId;
-      if (created) createdBy.set(record.userAgent, [...(createdBy.get(record.userAgent) ?? []), created]);
+      const container = containerOf(record.userAgent);
+      if (created && container) createdBy.set(container, [...(createdBy.get(container) ?? []), created]);
       if (created && record.fault === 'dropAfterCommit') this.unrecordable.add(created);
       await this.cfn.afterOperation(record.operation);
       const crash = this.crashes.find((c) => c.operation === record.operation && c.remaining > 0);
       if (!crash) return;
       crash.remaining--;
-      // A killed handler cannot record, or clean up, a key it created and had not recorded yet. The keys it
-      // recorded in this or earlier invocations are held to the invariants like any other.
-      if (await this.lambda.killContainerOf(record.userAgent)) {
+      // A killed handler cannot record, or clean up, a key its invocation created and had not recorded yet. Keys
+      // recorded, and keys of earlier invocations, are held to the invariants like any other.
+      if (container && (await this.lambda.killContainerOf(record.userAgent))) {
         const recorded = recordedKeyIds(this.fake);
         const onBuckets = new Set(this.fake.lightsail.allKeys().map((k) => k.accessKeyId));
-        for (const id of createdBy.get(record.userAgent) ?? []) {
+        for (const id of createdBy.get(container) ?? []) {
           if (!recorded.has(id) && onBuckets.has(id)) this.unrecordable.add(id);
         }
-        createdBy.delete(record.userAgent);
+        createdBy.delete(container);
       }
     };
   }
@@ -237,11 +240,6 @@ export class LifecycleWorld {
   /** Custom resource Creates CloudFormation cancelled in this sequence. */
   public cancelledCreates(): number {
     return this.stacks.flatMap((s) => s.events).filter((e) => e.failure === 'Resource creation cancelled').length;
-  }
-
-  /** Rollback steps that failed once and were tried again, over the stacks of this sequence. */
-  public rollbackRetries(): number {
-    return this.stacks.reduce((n, s) => n + s.rollbackRetries, 0);
   }
 
   /** Waits for every invocation still running, on every stack of the sequence. */
