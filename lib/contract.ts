@@ -12,13 +12,33 @@ export const RESOURCE_TYPE = 'Custom::LightsailBucketAccessKey';
 export const MAX_KEYS_PER_BUCKET = 2;
 
 /**
- * The name prefix of one stack's key secrets: `lightsail-bucket-access-key/<stack name>/<stack UUID>/`, the UUID being
- * the last part of the stack's id. The handlers' IAM is scoped to it, and the handler takes a secret for one of its
- * stack's by it. A stack deleted and created again under the same name has a new UUID, so its secrets never collide
- * with the first one's: neither with secrets it retained nor with secrets Secrets Manager is still deleting.
+ * A stack's id (`AWS::StackId`) is `arn:<partition>:cloudformation:<region>:<account>:stack/<stack name>/<stack UUID>`;
+ * split at '/', these are the parts that hold the name and the UUID.
+ */
+export const STACK_ID_PARTS = { separator: '/', name: 1, uuid: 2 } as const;
+
+/**
+ * The name prefix of one stack's key secrets: `lightsail-bucket-access-key/<stack name>/<stack UUID>/`, both as
+ * CloudFormation names the stack when it deploys it (the construct passes the pseudo parameters, not the names it
+ * was synthesized with: a StackSet or `aws cloudformation deploy` may deploy it under another name). The handlers'
+ * IAM is scoped to it. A stack deleted and created again under the same name has a new UUID, so its secrets never
+ * collide with the first one's: neither with secrets it retained nor with secrets Secrets Manager is still deleting.
  */
 export function keySecretNamePrefix(stackName: string, stackUuid: string): string {
   return `lightsail-bucket-access-key/${stackName}/${stackUuid}/`;
+}
+
+/**
+ * The ARN prefix of the key secrets of the stack whose id this is: its partition, region and account, and the name
+ * prefix. Undefined for a string that is no stack id.
+ */
+export function keySecretArnPrefix(stackId: string): string | undefined {
+  const arn = /^arn:([\w-]+):cloudformation:([\w-]+):(\d{12}):stack\//.exec(stackId);
+  const parts = stackId.split(STACK_ID_PARTS.separator);
+  if (!arn || parts.length !== 3) return undefined;
+  const [, partition, region, account] = arn;
+  const namePrefix = keySecretNamePrefix(parts[STACK_ID_PARTS.name], parts[STACK_ID_PARTS.uuid]);
+  return `arn:${partition}:secretsmanager:${region}:${account}:secret:${namePrefix}`;
 }
 
 /**
@@ -34,10 +54,14 @@ export const SECRET_PLACEHOLDER = {
   excludePunctuation: true,
 } as const;
 
-/** How the handler treats the key when CloudFormation deletes the resource. */
-export type RemovalPolicyValue = 'destroy' | 'retain';
+/** How the handler treats the key when CloudFormation deletes the resource: as the resource's DeletionPolicy says. */
+export const REMOVAL_POLICY_VALUES = ['destroy', 'retain'] as const;
+export type RemovalPolicyValue = (typeof REMOVAL_POLICY_VALUES)[number];
 
-export const REMOVAL_POLICY_VALUES: readonly RemovalPolicyValue[] = ['destroy', 'retain'];
+/** The removal policy the construct sends: 'retain' when CloudFormation retains the resource, else 'destroy'. */
+export function removalPolicyValue(retained: boolean): RemovalPolicyValue {
+  return retained ? 'retain' : 'destroy';
+}
 
 /** Properties the construct sends to the handler (besides ServiceToken). All values arrive as strings. */
 export interface KeyResourceProperties {
@@ -66,15 +90,17 @@ export function parseKeyResourceProperties(raw: unknown, mode: 'strict' | 'lenie
     if (value === undefined && mode === 'strict') throw new Error(`Property ${name} is missing or empty.`);
     return value ?? '';
   };
-  const removal = props.RemovalPolicy ?? 'destroy';
+  const removal = props.RemovalPolicy ?? removalPolicyValue(false);
   if (mode === 'strict' && !REMOVAL_POLICY_VALUES.includes(removal as RemovalPolicyValue)) {
-    throw new Error(`Property RemovalPolicy must be "destroy" or "retain", got "${String(removal)}".`);
+    throw new Error(
+      `Property RemovalPolicy must be ${REMOVAL_POLICY_VALUES.map((v) => `"${v}"`).join(' or ')}, got "${String(removal)}".`,
+    );
   }
   return {
     SecretArn: required('SecretArn'),
     BucketName: required('BucketName'),
     Endpoint: text('Endpoint'),
-    RemovalPolicy: removal === 'retain' ? 'retain' : 'destroy',
+    RemovalPolicy: removalPolicyValue(removal === removalPolicyValue(true)),
   };
 }
 

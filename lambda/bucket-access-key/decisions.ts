@@ -2,20 +2,22 @@
  * The custom resource handler's decisions, as pure functions of what CloudFormation sent and what AWS said: which
  * lineage a request is about, and what to do with its key. lifecycle.ts does the I/O around them.
  */
-import { keySecretNamePrefix, type KeyResourceProperties, type KeySecretValue } from '../../lib/contract';
+import {
+  type KeyResourceProperties,
+  type KeySecretValue,
+  keySecretArnPrefix,
+  removalPolicyValue,
+} from '../../lib/contract';
 import type { BucketKeyInfo } from '../shared/aws';
 import { RETIRED_MARKER, lineageToken, parseKeySecret, replacementToken } from '../shared/key-secret';
 
 /**
- * Whether a secret ARN names one of this stack's key secrets (see `keySecretNamePrefix`): same partition, region
- * and account as the stack, and the stack's name prefix. Nothing else is ever this handler's to delete.
+ * Whether a secret ARN names one of this stack's key secrets (contract.ts, `keySecretArnPrefix`). Nothing else is
+ * ever this handler's to write into or delete.
  */
 export function isStackKeySecret(secretArn: string, stackId: string): boolean {
-  const stack = /^arn:([\w-]+):cloudformation:([\w-]+):(\d{12}):stack\/([^/]+)\/([^/]+)$/.exec(stackId);
-  if (!stack) return false;
-  const [, partition, region, account, stackName, stackUuid] = stack;
-  const prefix = `arn:${partition}:secretsmanager:${region}:${account}:secret:${keySecretNamePrefix(stackName, stackUuid)}`;
-  return secretArn.startsWith(prefix);
+  const prefix = keySecretArnPrefix(stackId);
+  return prefix !== undefined && secretArn.startsWith(prefix);
 }
 
 /** What a Delete closes. */
@@ -36,7 +38,7 @@ export function deleteTarget(
   props: Pick<KeyResourceProperties, 'SecretArn' | 'RemovalPolicy'>,
   stackId: string,
 ): DeleteTarget {
-  if (props.RemovalPolicy === 'retain') return { kind: 'retain' };
+  if (props.RemovalPolicy === removalPolicyValue(true)) return { kind: 'retain' };
   if (isStackKeySecret(physicalResourceId, stackId)) {
     return { kind: 'lineage', secretArn: physicalResourceId, namedBy: 'physical id' };
   }

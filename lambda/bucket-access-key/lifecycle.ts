@@ -7,7 +7,12 @@
  * deleting the key again if the write fails. A changed bucket or serial is a new secret, hence a new physical id, so
  * CloudFormation deletes the old lineage at cleanup: a forward Update never deletes a key it did not make room for.
  */
-import type { KeyResourceAttributes, KeyResourceProperties, KeySecretValue } from '../../lib/contract';
+import {
+  type KeyResourceAttributes,
+  type KeyResourceProperties,
+  type KeySecretValue,
+  keySecretArnPrefix,
+} from '../../lib/contract';
 import * as aws from '../shared/aws';
 import {
   RETIRED_MARKER,
@@ -22,7 +27,15 @@ import {
 import { KeyError, type KeyCreationContext, createAndRecord, newKeys, sleep } from '../shared/key-creation';
 import { describeError } from '../shared/log';
 import { deleteRecordedKeysExcept, readRecords, recordedKeys } from '../shared/recorded-keys';
-import { type KeyDecision, type LineageState, deleteTarget, keyDecision, lineageState, updateKind } from './decisions';
+import {
+  type KeyDecision,
+  type LineageState,
+  deleteTarget,
+  isStackKeySecret,
+  keyDecision,
+  lineageState,
+  updateKind,
+} from './decisions';
 
 /** What one invocation works with, besides the event's properties: where it runs, and until when it may create. */
 export interface Invocation extends KeyCreationContext {
@@ -126,7 +139,7 @@ export async function onDelete(
 
   const handled = new Set<string>();
   const deletedKeyIds: string[] = [];
-  for (let pass = 1; pass <= MAX_DELETE_PASSES; pass++) {
+  for (let pass = 1; ; pass++) {
     const fresh = records.filter((r) => !handled.has(r.accessKeyId));
     // Only a replacement token found taken means a key may have been recorded since the last read.
     const taken = await Promise.all(
@@ -138,6 +151,12 @@ export async function onDelete(
       }),
     );
     if (!taken.includes(true)) break;
+    if (pass === MAX_DELETE_PASSES) {
+      throw new KeyError(
+        `Keys kept being recorded in ${secretArn} while its lineage was deleted (${pass} passes): ` +
+          'deleting it again finishes the work.',
+      );
+    }
     records = await readRecords(secretArn);
   }
   return { physicalResourceId, outcome: 'deleted', deletedKeyIds, notes: notes.length ? notes : undefined };
@@ -160,6 +179,13 @@ async function reconcile(
   invocation: Invocation,
   makeRoom?: MakeRoom,
 ): Promise<LifecycleResult> {
+  if (!isStackKeySecret(props.SecretArn, invocation.stackId)) {
+    // A key recorded there could never be deleted by this stack: refuse before anything exists.
+    throw new KeyError(
+      `Secret ${props.SecretArn} is not one of this stack's key secrets (${keySecretArnPrefix(invocation.stackId)}...), ` +
+        'the only secrets its handler writes keys into. Was the template changed by hand? Nothing was created.',
+    );
+  }
   const [state, listed] = await Promise.all([
     aws
       .readSecretStage(props.SecretArn, 'AWSCURRENT')
@@ -356,14 +382,17 @@ async function claimAndRead(secretArn: string): Promise<KeySecretValue[]> {
 /**
  * Claims a key-write token: writes the retired marker with it, so that a later key write with it fails. Returns
  * whether the token was taken already: a key was written with it, which the next read finds. A secret that is gone
- * or scheduled for deletion fails that read too, which handles it.
+ * or scheduled for deletion fails that read too, which handles it. Any other failure is thrown: a lineage left
+ * unclaimed stays open to a late writer, and CloudFormation's retry of the Delete claims it.
  */
 async function claim(secretArn: string, token: string): Promise<boolean> {
   try {
     await aws.putSecret(secretArn, RETIRED_MARKER, token);
     return false;
   } catch (error) {
-    return aws.isTokenTaken(error);
+    if (aws.isTokenTaken(error)) return true;
+    if (aws.isNotFound(error) || aws.isMarkedForDeletion(error)) return false;
+    throw error;
   }
 }
 

@@ -22,11 +22,9 @@ export async function recordedKeys(secretArn: string): Promise<RecordedKey[]> {
   return recorded;
 }
 
-/** Every key recorded in any version of the secret, once each. */
+/** Every key recorded in any version of the secret, once each: what a Delete deletes. */
 export async function readRecords(secretArn: string): Promise<KeySecretValue[]> {
-  const unique = new Map<string, KeySecretValue>();
-  for (const { key } of await recordedKeys(secretArn)) unique.set(key.accessKeyId, key);
-  return [...unique.values()];
+  return keysToDelete(await recordedKeys(secretArn), () => false);
 }
 
 /**

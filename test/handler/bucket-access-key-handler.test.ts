@@ -495,6 +495,17 @@ describe('Create', () => {
     expect(endpoint.last().Reason).toContain('increment `serial`');
   });
 
+  test("a secret that is not one of this stack's key secrets gets no key: no stack Delete could ever remove it", async () => {
+    const elsewhere = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:app-AbCdEf';
+
+    await handler(createEvent(endpoint.url(), keyProperties({ SecretArn: elsewhere })));
+
+    expect(lightsail.calls()).toHaveLength(0);
+    expect(secrets.calls()).toHaveLength(0);
+    expect(endpoint.last().Status).toBe('FAILED');
+    expect(endpoint.last().Reason).toContain(`Secret ${elsewhere} is not one of this stack's key secrets`);
+  });
+
   test('an unknown removal policy is rejected', async () => {
     // A template written by hand could send anything: the handler checks what the types promise.
     const props = { ...keyProperties(), RemovalPolicy: 'snapshot' } as unknown as DeliveredProperties;
@@ -862,6 +873,48 @@ describe('Delete', () => {
       first.accessKeyId,
       late.accessKeyId,
     ]);
+  });
+
+  test('a claim that fails for any other reason fails the Delete: the lineage would stay open to a late writer', async () => {
+    givenVersions(record(newKey()));
+    secrets
+      .on(PutSecretValueCommand)
+      .rejects(new InvalidRequestException({ message: 'The KMS key is disabled.', ...meta }));
+
+    await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
+
+    expect(lightsail).not.toHaveReceivedCommand(DeleteBucketAccessKeyCommand);
+    expect(endpoint.last()).toMatchObject({
+      Status: 'FAILED',
+      Reason: 'InvalidRequestException: The KMS key is disabled.',
+    });
+  });
+
+  test('keys recorded again and again while the Delete runs: after five passes it fails, for a retry to finish', async () => {
+    // Given a replacement token that every pass finds taken, and a new key recorded before every read
+    let pass = 0;
+    secrets.on(ListSecretVersionIdsCommand).callsFake(() => ({
+      Versions: Array.from({ length: ++pass }, (_, i) => ({ VersionId: `v${i}` })),
+    }));
+    const keys = Array.from({ length: 6 }, () => newKey());
+    keys.forEach((key, i) =>
+      secrets.on(GetSecretValueCommand, { VersionId: `v${i}` }).resolves({ SecretString: record(key) }),
+    );
+    secrets
+      .on(PutSecretValueCommand)
+      .callsFake((input) =>
+        input.ClientRequestToken === lineageToken(SECRET_ARN_V0)
+          ? {}
+          : Promise.reject(new ResourceExistsException({ message: 'exists', ...meta })),
+      );
+
+    // When the Delete runs
+    await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
+
+    // Then it deleted what it read, and fails rather than claim success with a key it has not read
+    expect(lightsail).toHaveReceivedCommandTimes(DeleteBucketAccessKeyCommand, 5);
+    expect(endpoint.last().Status).toBe('FAILED');
+    expect(endpoint.last().Reason).toContain('Keys kept being recorded');
   });
 
   test('when every token was free, one read of the versions is enough', async () => {
