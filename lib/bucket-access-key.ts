@@ -1,4 +1,13 @@
-import { CustomResource, type IResource, Lazy, RemovalPolicy, Resource, SecretValue } from 'aws-cdk-lib';
+import {
+  CfnDeletionPolicy,
+  type CfnResource,
+  CustomResource,
+  type IResource,
+  Lazy,
+  RemovalPolicy,
+  Resource,
+  SecretValue,
+} from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lightsail from 'aws-cdk-lib/aws-lightsail';
@@ -14,6 +23,7 @@ import {
   RESOURCE_TYPE,
   type RemovalPolicyValue,
   SECRET_PLACEHOLDER,
+  removalPolicyValue,
 } from './contract';
 import { KeySecret } from './key-secret';
 import { BucketAccessKeyProvider } from './provider';
@@ -72,7 +82,9 @@ export interface IBucketAccessKey extends IResource {
 export interface BucketAccessKeyProps {
   /**
    * The Lightsail bucket the key belongs to, when it is defined in this app. The key is then created after the
-   * bucket and deleted before it, and the handler may manage keys of this bucket only.
+   * bucket and deleted before it, and the handlers' permission to create and delete keys names this bucket's ARN
+   * (unless another key of the stack gives its bucket by name, or the stack has keys of more than 40 buckets: then
+   * it covers every bucket of the account and region).
    *
    * Changing the bucket replaces the key.
    *
@@ -81,9 +93,10 @@ export interface BucketAccessKeyProps {
   readonly bucket?: lightsail.CfnBucket;
 
   /**
-   * The name of an existing Lightsail bucket in the stack's account and region. Use `bucket` when the bucket is
-   * defined in this app: a plain name creates no deploy order, and the handler may then manage the keys of any
-   * Lightsail bucket of the account and region.
+   * The name of an existing Lightsail bucket in the stack's account and region; it may be a token (a parameter, an
+   * import), which is then checked at deploy time instead of synth time. Use `bucket` when the bucket is defined in
+   * this app: a plain name creates no deploy order, and the handler may then manage the keys of any Lightsail bucket
+   * of the account and region.
    *
    * Changing the bucket name replaces the key.
    *
@@ -94,14 +107,15 @@ export interface BucketAccessKeyProps {
   /**
    * Incrementing the serial replaces the key: the new key is created and stored in a new secret, consumers move to
    * it in the same deploy, and the old key is deleted when the deploy completes. The bucket needs a free key slot
-   * for this (Lightsail allows two keys per bucket).
+   * for this (Lightsail allows two keys per bucket). A whole number, 0 or more: anything else throws at synth time.
    *
    * @default 0
    */
   readonly serial?: number;
 
   /**
-   * The KMS key that encrypts the secret.
+   * The KMS key that encrypts the secret. Required to grant reading the secret to another account (`grantRead`):
+   * other accounts cannot use Secrets Manager's AWS managed key.
    *
    * @default - the account's AWS managed key for Secrets Manager (`aws/secretsmanager`)
    */
@@ -154,8 +168,6 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
   public readonly secretAccessKey: SecretValue;
   public readonly bucketName: string;
 
-  /** The policy of the key and its secret: the constructor's, or the last `applyRemovalPolicy`'s. */
-  private removalPolicy: RemovalPolicy;
   private readonly keySecret: secretsmanager.Secret;
   private readonly resource: CustomResource;
 
@@ -171,7 +183,7 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     if (problem) fail(this, `${problem}.`);
     const bucketName = (props.bucket?.bucketName ?? props.bucketName)!;
     const serial = props.serial ?? 0;
-    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
 
     const provider = BucketAccessKeyProvider.of(this);
     if (props.logRetention !== undefined) provider.useLogRetention(props.logRetention, this);
@@ -183,26 +195,27 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     // The lineage's secret. Its name holds the bucket and the serial, so changing either makes CloudFormation
     // replace the secret, and with it the key. The handler overwrites the placeholder with the key.
     this.keySecret = new secretsmanager.Secret(this, 'Secret', {
-      secretName: `${BucketAccessKeyProvider.secretNamePrefix(this)}${bucketName}/${this.node.addr.slice(0, 10)}-v${serial}`,
+      secretName: `${BucketAccessKeyProvider.secretNamePrefix()}${bucketName}/${this.node.addr.slice(0, 10)}-v${serial}`,
       description: `Lightsail bucket access key for bucket ${bucketName} (${this.node.path})`,
       encryptionKey: props.encryptionKey,
       generateSecretString: { ...SECRET_PLACEHOLDER },
-      removalPolicy: this.removalPolicy,
+      removalPolicy,
     });
     const properties: KeyResourceProperties = {
       SecretArn: this.keySecret.secretArn,
       BucketName: props.bucket ? props.bucket.ref : bucketName,
       Endpoint: props.bucket?.attrUrl,
-      // Read at synthesis: applyRemovalPolicy may change it after construction.
+      // As CloudFormation will treat the resource, read at synthesis: applyRemovalPolicy, an aspect such as
+      // RemovalPolicies.of(scope), or an escape hatch may set its DeletionPolicy after construction.
       RemovalPolicy: Lazy.string({
-        produce: (): RemovalPolicyValue => (this.removalPolicy === RemovalPolicy.RETAIN ? 'retain' : 'destroy'),
+        produce: () => removalPolicyValue(this.deletionPolicy() === CfnDeletionPolicy.RETAIN),
       }) as RemovalPolicyValue,
     };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.function.functionArn,
       resourceType: RESOURCE_TYPE,
       properties: { ...properties },
-      removalPolicy: this.removalPolicy,
+      removalPolicy,
     });
 
     this.bucketName = bucketName;
@@ -229,9 +242,12 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
   public applyRemovalPolicy(policy: RemovalPolicy): void {
     const problem = removalPolicyProblem(policy);
     if (problem) fail(this, `${problem}.`);
-    this.removalPolicy = policy;
     this.keySecret.applyRemovalPolicy(policy);
     this.resource.applyRemovalPolicy(policy);
+  }
+
+  private deletionPolicy(): CfnDeletionPolicy | undefined {
+    return (this.resource.node.defaultChild as CfnResource).cfnOptions.deletionPolicy;
   }
 
   /** Attaches Secrets Manager rotation to the secret, once the custom resource has written the key into it. */

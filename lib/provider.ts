@@ -14,7 +14,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
 import { HANDLERS, WILDCARD_REASONS, acknowledge, wildcardResource } from './acknowledgements';
-import { GRACE_PERIODS_FIELD, type GracePeriod, keySecretNamePrefix } from './contract';
+import { GRACE_PERIODS_FIELD, type GracePeriod, STACK_ID_PARTS, keySecretNamePrefix } from './contract';
 import { fail, warn, warnOfRegionWithoutLightsail } from './validation';
 
 /** Where the build puts the pre-bundled handlers (see scripts/bundle-handlers.mjs). */
@@ -40,10 +40,10 @@ export class BucketAccessKeyProvider extends Construct {
     return existing instanceof BucketAccessKeyProvider ? existing : new BucketAccessKeyProvider(stack, PROVIDER_ID);
   }
 
-  /** Name prefix of the stack's key secrets: the handlers may touch these secrets and no others. */
-  public static secretNamePrefix(scope: Construct): string {
-    // AWS::StackId is arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<uuid>.
-    return keySecretNamePrefix(Stack.of(scope).stackName, Fn.select(2, Fn.split('/', Aws.STACK_ID)));
+  /** Name prefix of the stack's key secrets, as the stack is deployed: the handlers may touch these and no others. */
+  public static secretNamePrefix(): string {
+    const stackUuid = Fn.select(STACK_ID_PARTS.uuid, Fn.split(STACK_ID_PARTS.separator, Aws.STACK_ID));
+    return keySecretNamePrefix(Aws.STACK_NAME, stackUuid);
   }
 
   public readonly function: lambda.Function;
@@ -74,7 +74,7 @@ export class BucketAccessKeyProvider extends Construct {
     this.keySecrets = Stack.of(this).formatArn({
       service: 'secretsmanager',
       resource: 'secret',
-      resourceName: `${BucketAccessKeyProvider.secretNamePrefix(this)}*`,
+      resourceName: `${BucketAccessKeyProvider.secretNamePrefix()}*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 

@@ -16,7 +16,8 @@ const STACK_ID = `arn:aws:cloudformation:eu-west-1:123456789012:stack/TestStack/
 
 /** A template value as CloudFormation resolves it in a stack of this id (pseudo parameters and functions only). */
 function resolveForStack(value: unknown, stackId: string): string {
-  const stack = { stackName: 'TestStack', stackId, region: 'eu-west-1', accountId: '123456789012' };
+  const stackName = stackId.split('/')[1];
+  const stack = { stackName, stackId, region: 'eu-west-1', accountId: '123456789012' };
   return resolveValue(value, new Map(), stack, { Resources: {} }) as string;
 }
 
@@ -55,7 +56,9 @@ describe('BucketAccessKey resources', () => {
         'Fn::Join': [
           '',
           [
-            'lightsail-bucket-access-key/TestStack/',
+            'lightsail-bucket-access-key/',
+            { Ref: 'AWS::StackName' },
+            '/',
             { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] },
             Match.stringLikeRegexp('^/media-assets/[0-9a-f]{10}-v0$'),
           ],
@@ -216,13 +219,15 @@ describe('handler permissions', () => {
     );
   });
 
-  test("the handler takes the stack's key secrets for its own, and those of a stack deployed again under the same name not", () => {
+  test("the handler takes the stack's key secrets for its own, under the name it is deployed with, and not those of a stack deployed again under the same name", () => {
     const stack = newStack(new App(), 'TestStack', 'eu-west-1');
     new BucketAccessKey(stack, 'Key', { bucket: newBucket(stack) });
     const template = Template.fromStack(stack);
     const secret: any = Object.values(template.findResources('AWS::SecretsManager::Secret'))[0];
     const scope = statementWith(template, 'secretsmanager:PutSecretValue').Resource;
     const again = STACK_ID.replace(STACK_UUID, '00000000-1111-2222-3333-444444444444');
+    // A StackSet, a Service Catalog product or `aws cloudformation deploy` may deploy it under another name.
+    const renamed = STACK_ID.replace('/TestStack/', '/StackSet-media-0a1b2c3d/');
 
     const arnIn = (stackId: string) =>
       `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${resolveForStack(secret.Properties.Name, stackId)}-AbCdEf`;
@@ -230,6 +235,8 @@ describe('handler permissions', () => {
     expect(isStackKeySecret(arnIn(STACK_ID), STACK_ID)).toBe(true);
     expect(arnIn(again)).not.toBe(arnIn(STACK_ID));
     expect(isStackKeySecret(arnIn(STACK_ID), again)).toBe(false);
+    expect(arnIn(renamed).startsWith(resolveForStack(scope, renamed).replace(/\*$/, ''))).toBe(true);
+    expect(isStackKeySecret(arnIn(renamed), renamed)).toBe(true);
   });
 
   test('only the two read-only Lightsail actions that have no resource type take "*"', () => {

@@ -2,7 +2,7 @@
  * A key is an aws-cdk resource like `iam.AccessKey`: `IResource` (stack, env, applyRemovalPolicy) with its
  * attributes on the interface.
  */
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicies, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { BucketAccessKey, type IBucketAccessKey } from '../../lib';
@@ -44,6 +44,22 @@ describe('applyRemovalPolicy', () => {
       template.hasResource(RESOURCE_TYPE, {
         DeletionPolicy: deletionPolicy,
         UpdateReplacePolicy: deletionPolicy,
+        Properties: Match.objectLike({ RemovalPolicy: handlerPolicy }),
+      });
+    },
+  );
+
+  test.each([
+    ['destroy()', RemovalPolicy.RETAIN, (scope: Stack) => RemovalPolicies.of(scope).destroy(), 'destroy'],
+    ['retain()', RemovalPolicy.DESTROY, (scope: Stack) => RemovalPolicies.of(scope).retain(), 'retain'],
+  ])(
+    'RemovalPolicies.of(stack).%s, an aspect over the CloudFormation resources, reaches what the handler does',
+    (_, initial, apply, handlerPolicy) => {
+      const stack = newStack();
+      new BucketAccessKey(stack, 'Key', { bucketName: 'media-assets', removalPolicy: initial });
+      apply(stack);
+      Template.fromStack(stack).hasResource(RESOURCE_TYPE, {
+        DeletionPolicy: handlerPolicy === 'retain' ? 'Retain' : 'Delete',
         Properties: Match.objectLike({ RemovalPolicy: handlerPolicy }),
       });
     },
