@@ -315,6 +315,16 @@ describe('the same stack deployed again after a delete', () => {
   });
 });
 
+test('a stack deployed under another name than it was synthesized with (a StackSet instance): its keys go with it', async () => {
+  world.beginSequence({ externalBuckets: ['existing'], deployedStackName: 'StackSet-media-0a1b2c3d' });
+  clean(await world.deploy(app([key('K', 'existing')])), 'CREATE_COMPLETE');
+  expect(resource('K').physicalId).toContain(':secret:lightsail-bucket-access-key/StackSet-media-0a1b2c3d/');
+  clean(await world.deploy(app([key('K', 'existing', { serial: 1 })])), 'UPDATE_COMPLETE');
+  expect(keysOn('existing')).toEqual([secretKeyOf('K')]);
+  clean(await world.teardown(), 'DELETE_COMPLETE');
+  expect(world.fake.lightsail.allKeys()).toEqual([]);
+});
+
 describe('CloudFormation force-deletes a stack bucket, keys and all', () => {
   beforeEach(() => world.beginSequence({ externalBuckets: ['existing'] }));
 

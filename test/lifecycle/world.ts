@@ -30,11 +30,16 @@ export interface StepReport {
 export interface SequenceOptions extends SimulatorOptions {
   /** Buckets that exist before the stack (keys reach them by name). */
   readonly externalBuckets?: readonly string[];
+  /**
+   * The name CloudFormation deploys the stack under, when it is not the one the app was synthesized with (a
+   * StackSet instance, `aws cloudformation deploy --stack-name`).
+   */
+  readonly deployedStackName?: string;
 }
 
 /** Every stack CloudFormation creates gets a new id, also one created again under the name of a deleted stack. */
-function newStackId(): string {
-  return `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK_NAME}/${randomUUID()}`;
+function newStackId(stackName: string): string {
+  return `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${stackName}/${randomUUID()}`;
 }
 
 /** What became of the keys created for a handler that never saw them. */
@@ -57,6 +62,8 @@ export class LifecycleWorld {
 
   /** The stacks of this sequence: a stack deleted and deployed again is a new stack, with a new id. */
   private stacks: CloudFormation[] = [];
+  /** The name the sequence's stacks are deployed under. */
+  private stackName = STACK_NAME;
   /** Buckets that existed before the sequence's stacks, which no stack deletes. */
   private externalBuckets: readonly string[] = [];
   /** Simulator options for every stack of the sequence. */
@@ -105,8 +112,9 @@ export class LifecycleWorld {
     this.crashes = [];
     this.outputStart = this.lambda.output.length;
     this.responsesStart = this.responses.responses.length;
-    const { externalBuckets = [], ...simulator } = options;
+    const { externalBuckets = [], deployedStackName = STACK_NAME, ...simulator } = options;
     this.externalBuckets = externalBuckets;
+    this.stackName = deployedStackName;
     this.options = simulator;
     this.stacks = [];
     this.newStack();
@@ -370,8 +378,8 @@ export class LifecycleWorld {
 
   private newStack(): void {
     const cfn = new CloudFormation(this.fake, this.lambda, this.responses, {
-      stackName: STACK_NAME,
-      stackId: newStackId(),
+      stackName: this.stackName,
+      stackId: newStackId(this.stackName),
       region: REGION,
       accountId: ACCOUNT,
     });
