@@ -645,7 +645,7 @@ function isCustomResource(type: string): boolean {
  * The physical id CloudFormation gives a custom resource that never answered its Create: the stack name, the
  * logical id and a random suffix, the way it names resources (see README.md, cancelled creates).
  */
-export function madeUpPhysicalId(stackName: string, logicalId: string): string {
+function madeUpPhysicalId(stackName: string, logicalId: string): string {
   return `${stackName}-${logicalId}-${randomString('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 12)}`;
 }
 
