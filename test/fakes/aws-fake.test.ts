@@ -26,49 +26,13 @@ import {
   SecretsManagerServiceException,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { ConfiguredRetryStrategy } from '@smithy/core/retry';
-import { AwsFake, startAwsFake } from './aws-fake';
+import { type AwsFake } from './aws-fake';
+import { failure, useFake } from './clients';
 
+const setup = useFake({ region: 'eu-west-1', accountId: '111122223333' });
+const { lightsail, secretsManager } = setup;
 let fake: AwsFake;
-const clients: Array<{ destroy(): void }> = [];
-
-beforeAll(async () => {
-  fake = await startAwsFake({ region: 'eu-west-1', accountId: '111122223333' });
-});
-beforeEach(() => fake.reset());
-afterAll(async () => {
-  clients.forEach((c) => c.destroy());
-  await fake.close();
-});
-
-// Retries without backoff delays keep the suite fast while exercising the SDK's own retry decisions.
-function lightsail(maxAttempts = 1): LightsailClient {
-  const client = new LightsailClient({
-    ...fake.clientConfig(),
-    retryStrategy: new ConfiguredRetryStrategy(maxAttempts, 0),
-  });
-  clients.push(client);
-  return client;
-}
-
-function secretsManager(maxAttempts = 1): SecretsManagerClient {
-  const client = new SecretsManagerClient({
-    ...fake.clientConfig(),
-    retryStrategy: new ConfiguredRetryStrategy(maxAttempts, 0),
-  });
-  clients.push(client);
-  return client;
-}
-
-/** The error a call rejects with (fails the test if it resolves). */
-async function failure(call: Promise<unknown>): Promise<any> {
-  try {
-    await call;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail');
-}
+beforeEach(() => (fake = setup.fake()));
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -287,7 +251,7 @@ describe('Secrets Manager', () => {
     expect(stagesOf('s')).toEqual({ t1: [], t2: ['AWSPREVIOUS'], t3: ['AWSCURRENT'] });
 
     const conflict = await failure(putValue('s', 'other', { token: 't2' }));
-    // The real error class is unverified; the fake answers ResourceExistsException.
+    // Verified against AWS (moto's aws_verified test_put_different_secret_value_with_same_token).
     expect(conflict).toBeInstanceOf(ResourceExistsException);
     expect(fake.secrets.get('s')!.versions).toHaveLength(3);
   });
@@ -510,6 +474,7 @@ describe('Secrets Manager', () => {
         secretString: 'x',
         stages: ['AWSCURRENT'],
         createdDate: expect.any(Date),
+        kmsKeyId: 'k',
       },
     ]);
     // get() hands out a copy: changing it does not change the fake.
@@ -759,7 +724,7 @@ describe('observation', () => {
 
   test("the caller's app id reaches the request log through the user agent", async () => {
     const client = new LightsailClient({ ...fake.clientConfig(), userAgentAppId: 'container-7', maxAttempts: 1 });
-    clients.push(client);
+    setup.track(client);
     await client.send(new GetBucketsCommand({}));
     expect(fake.requests[0].userAgent).toContain('app/container-7');
   });
@@ -795,7 +760,7 @@ describe('environment variables', () => {
       fake.secrets.createSecret({ name: 's', secretString: 'v' });
       const ls = new LightsailClient({});
       const sm = new SecretsManagerClient({});
-      clients.push(ls, sm);
+      setup.track(ls, sm);
 
       const buckets = await ls.send(new GetBucketsCommand({}));
       const value = await sm.send(new GetSecretValueCommand({ SecretId: 's' }));

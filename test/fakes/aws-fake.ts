@@ -4,12 +4,14 @@ import { randomUUID } from 'node:crypto';
 import { IncomingMessage, ServerResponse, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { FaultSpec, Faults, REJECTING_KINDS } from './faults';
+import { FakeKms } from './kms';
 import { FakeLightsail } from './lightsail';
 import { ApiError, JsonObject, ServiceName, serviceError } from './protocol';
 import { FakeSecretsManager } from './secrets-manager';
 
 export type { BucketInfo, KeyInfo } from './lightsail';
 export type { SecretState, SecretVersion } from './secrets-manager';
+export type { KmsPermission, KmsUse } from './kms';
 export type { CustomError, FaultKind, FaultSpec } from './faults';
 export type { ServiceName } from './protocol';
 
@@ -44,6 +46,8 @@ export interface AwsFake {
   readonly accountId: string;
   readonly lightsail: FakeLightsail;
   readonly secrets: FakeSecretsManager;
+  /** The KMS keys that encrypt secrets, and who may use them. */
+  readonly kms: FakeKms;
   readonly faults: Faults;
   /** Every call in arrival order (cleared in place by reset()). */
   readonly requests: RequestRecord[];
@@ -72,11 +76,12 @@ export async function startAwsFake(options: { region?: string; accountId?: strin
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '123456789012';
   const lightsail = new FakeLightsail(region, accountId);
-  const secrets = new FakeSecretsManager(region, accountId);
+  const kms = new FakeKms(region, accountId);
+  const secrets = new FakeSecretsManager(region, accountId, kms);
   const faults = new Faults();
   const requests: RequestRecord[] = [];
 
-  const backends: Record<ServiceName, { handle(operation: string, input: JsonObject): JsonObject }> = {
+  const backends: Record<ServiceName, { handle(operation: string, input: JsonObject, caller: string): JsonObject }> = {
     lightsail,
     secretsmanager: secrets,
   };
@@ -120,7 +125,7 @@ export async function startAwsFake(options: { region?: string; accountId?: strin
     else if (rateLimited) answer = throttling(service, 400);
     else if (input === undefined) answer = serialization(service);
     else {
-      answer = run(service, operation, input);
+      answer = run(service, operation, input, userAgent);
       await fake.afterOperation?.(record, answer);
     }
     if (fault?.kind === 'dropAfterCommit') return drop(req, record);
@@ -131,9 +136,9 @@ export async function startAwsFake(options: { region?: string; accountId?: strin
     record.endedAt = Date.now();
   }
 
-  function run(service: ServiceName, operation: string, input: JsonObject): ApiError | JsonObject {
+  function run(service: ServiceName, operation: string, input: JsonObject, caller: string): ApiError | JsonObject {
     try {
-      return backends[service].handle(operation, input);
+      return backends[service].handle(operation, input, caller);
     } catch (error) {
       if (error instanceof ApiError) return error;
       // A bug in the fake: answer like the service's own server fault so the test fails loudly.
@@ -154,6 +159,7 @@ export async function startAwsFake(options: { region?: string; accountId?: strin
     accountId,
     lightsail,
     secrets,
+    kms,
     faults,
     requests,
     env: () => ({
@@ -168,6 +174,7 @@ export async function startAwsFake(options: { region?: string; accountId?: strin
     reset: () => {
       lightsail.reset();
       secrets.reset();
+      kms.reset();
       faults.clear();
       requests.length = 0;
       fake.afterOperation = undefined;

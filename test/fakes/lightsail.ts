@@ -24,6 +24,33 @@ interface StoredBucket extends BucketInfo {
   keys: StoredKey[];
 }
 
+/** Terminal and non-terminal statuses of a Lightsail operation (`OperationStatus`, SDK model). */
+type OperationStatus = 'NotStarted' | 'Started' | 'Failed' | 'Completed' | 'Succeeded';
+
+interface StoredOperation {
+  readonly id: string;
+  readonly operationType: string;
+  readonly bucket: StoredBucket;
+  readonly accessKeyId: string;
+  status: OperationStatus;
+  errorCode?: string;
+  errorDetails?: string;
+  statusChangedAt: Date;
+}
+
+/**
+ * How the next key operations of a type are answered: `Started` (not terminal) and applied `delayMs` later, with the
+ * outcome given. Whether Lightsail ever answers a key operation before it is terminal is UNVERIFIED, so the fake can
+ * do both; by default it applies every operation at once and answers `Succeeded`.
+ */
+export interface DeferredOperations {
+  readonly operationType: 'CreateBucketAccessKey' | 'DeleteBucketAccessKey';
+  readonly delayMs: number;
+  readonly outcome: 'Succeeded' | 'Failed';
+  /** How many operations of the type this applies to (default 1). */
+  readonly times?: number;
+}
+
 const MAX_KEYS_PER_BUCKET = 2;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,52}[a-z0-9]$/;
 // Real key ids use this base32 alphabet.
@@ -32,6 +59,9 @@ const KEY_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 export class FakeLightsail {
   private readonly buckets = new Map<string, StoredBucket>();
   private readonly everGenerated: string[] = [];
+  private readonly operations = new Map<string, StoredOperation>();
+  private deferrals: Array<DeferredOperations & { remaining: number }> = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly region: string,
@@ -73,6 +103,15 @@ export class FakeLightsail {
     return [...this.buckets.values()].flatMap((b) => b.keys.map(publicKeyInfo));
   }
 
+  /** A key someone made outside the system under test (its secret is thrown away); undefined when no slot is free. */
+  createKeyOutOfBand(bucketName: string): string | undefined {
+    const bucket = this.buckets.get(bucketName);
+    if (!bucket || bucket.keys.length >= MAX_KEYS_PER_BUCKET) return undefined;
+    const accessKeyId = 'AKIA' + randomString(KEY_ID_ALPHABET, 16);
+    bucket.keys.push({ bucketName, accessKeyId, secretAccessKey: '', status: 'Active', createdAt: new Date() });
+    return accessKeyId;
+  }
+
   deleteKeyOutOfBand(bucketName: string, accessKeyId: string): boolean {
     const bucket = this.buckets.get(bucketName);
     const before = bucket?.keys.length ?? 0;
@@ -85,9 +124,23 @@ export class FakeLightsail {
     return [...this.everGenerated];
   }
 
+  /** The next key operations of a type are answered before they take effect (see DeferredOperations). */
+  deferOperations(deferral: DeferredOperations): void {
+    this.deferrals.push({ ...deferral, remaining: deferral.times ?? 1 });
+  }
+
+  /** Whether an operation is still to be applied. */
+  hasPendingOperations(): boolean {
+    return this.timers.size > 0;
+  }
+
   reset(): void {
     this.buckets.clear();
     this.everGenerated.length = 0;
+    this.operations.clear();
+    this.deferrals = [];
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
   }
 
   // ---- Wire operations ----
@@ -102,6 +155,8 @@ export class FakeLightsail {
         return { accessKeys: this.bucketOrThrow(input).keys.map((k) => wireKey(k, false)) };
       case 'GetBuckets':
         return this.getBuckets(input);
+      case 'GetOperation':
+        return { operation: this.wireOperation(this.operationOrThrow(input)) };
       default:
         throw lightsailError('UnknownOperationException', `The fake does not implement ${operation}`);
     }
@@ -109,6 +164,25 @@ export class FakeLightsail {
 
   private createBucketAccessKey(input: JsonObject): JsonObject {
     const bucket = this.bucketOrThrow(input);
+    this.assertFreeSlot(bucket);
+    const key: StoredKey = {
+      bucketName: bucket.name,
+      accessKeyId: 'AKIA' + randomString(KEY_ID_ALPHABET, 16),
+      // 30 random bytes are exactly 40 base64 characters.
+      secretAccessKey: randomBytes(30).toString('base64'),
+      status: 'Active',
+      createdAt: new Date(),
+    };
+    this.everGenerated.push(key.secretAccessKey);
+    // A deferred creation holds no slot until it is applied, and fails then if the bucket has filled meanwhile.
+    const operation = this.operate('CreateBucketAccessKey', bucket, key.accessKeyId, () => {
+      this.assertFreeSlot(bucket);
+      bucket.keys.push(key);
+    });
+    return { accessKey: wireKey(key, true), operations: [operation] };
+  }
+
+  private assertFreeSlot(bucket: StoredBucket): void {
     if (bucket.keys.length >= MAX_KEYS_PER_BUCKET) {
       // The limit of two is documented; the error type and code for a third key are
       // UNVERIFIED. InvalidInputException is a guess: callers must not rely on it.
@@ -118,17 +192,6 @@ export class FakeLightsail {
         { code: 'InvalidInput' },
       );
     }
-    const key: StoredKey = {
-      bucketName: bucket.name,
-      accessKeyId: 'AKIA' + randomString(KEY_ID_ALPHABET, 16),
-      // 30 random bytes are exactly 40 base64 characters.
-      secretAccessKey: randomBytes(30).toString('base64'),
-      status: 'Active',
-      createdAt: new Date(),
-    };
-    bucket.keys.push(key);
-    this.everGenerated.push(key.secretAccessKey);
-    return { accessKey: wireKey(key, true), operations: [this.operation(bucket, 'CreateBucketAccessKey', key)] };
   }
 
   private deleteBucketAccessKey(input: JsonObject): JsonObject {
@@ -138,8 +201,48 @@ export class FakeLightsail {
     if (!key) {
       throw notFound(`The access key ${accessKeyId} does not exist for bucket ${bucket.name}.`);
     }
-    bucket.keys = bucket.keys.filter((k) => k !== key);
-    return { operations: [this.operation(bucket, 'DeleteBucketAccessKey', key)] };
+    const operation = this.operate('DeleteBucketAccessKey', bucket, accessKeyId, () => {
+      bucket.keys = bucket.keys.filter((k) => k !== key);
+    });
+    return { operations: [operation] };
+  }
+
+  /**
+   * Runs a key operation's effect at once (answered Succeeded), or, when deferred, answers Started and runs it later:
+   * Succeeded if the effect took place, Failed if it threw or the deferral says so.
+   */
+  private operate(operationType: string, bucket: StoredBucket, accessKeyId: string, effect: () => void): JsonObject {
+    const deferral = this.deferrals.find((d) => d.operationType === operationType && d.remaining > 0);
+    const operation: StoredOperation = {
+      id: randomUUID(),
+      operationType,
+      bucket,
+      accessKeyId,
+      status: 'Succeeded',
+      statusChangedAt: new Date(),
+    };
+    this.operations.set(operation.id, operation);
+    if (!deferral) {
+      effect();
+      return this.wireOperation(operation);
+    }
+    deferral.remaining--;
+    operation.status = 'Started';
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      operation.statusChangedAt = new Date();
+      try {
+        if (deferral.outcome === 'Failed') throw new Error('The operation failed.');
+        effect();
+        operation.status = 'Succeeded';
+      } catch (error) {
+        operation.status = 'Failed';
+        operation.errorCode = 'InternalError';
+        operation.errorDetails = (error as Error).message;
+      }
+    }, deferral.delayMs);
+    this.timers.add(timer);
+    return this.wireOperation(operation);
   }
 
   private getBuckets(input: JsonObject): JsonObject {
@@ -171,19 +274,28 @@ export class FakeLightsail {
     return bucket;
   }
 
-  private operation(bucket: StoredBucket, operationType: string, key: StoredKey): JsonObject {
-    const now = epochSeconds(new Date());
+  private operationOrThrow(input: JsonObject): StoredOperation {
+    const id = input.operationId;
+    const operation = typeof id === 'string' ? this.operations.get(id) : undefined;
+    if (!operation) throw notFound(`The operation ${String(id)} does not exist.`);
+    return operation;
+  }
+
+  /** An `Operation` as the SDK models it: terminal once Succeeded, Completed or Failed. */
+  private wireOperation(operation: StoredOperation): JsonObject {
     return {
-      id: randomUUID(),
-      resourceName: bucket.name,
+      id: operation.id,
+      resourceName: operation.bucket.name,
       resourceType: 'Bucket',
-      createdAt: now,
+      createdAt: epochSeconds(operation.statusChangedAt),
       location: { availabilityZone: 'all', regionName: this.region },
-      isTerminal: true,
-      operationDetails: key.accessKeyId,
-      operationType,
-      status: 'Succeeded',
-      statusChangedAt: now,
+      isTerminal: operation.status !== 'NotStarted' && operation.status !== 'Started',
+      operationDetails: operation.accessKeyId,
+      operationType: operation.operationType,
+      status: operation.status,
+      statusChangedAt: epochSeconds(operation.statusChangedAt),
+      errorCode: operation.errorCode,
+      errorDetails: operation.errorDetails,
     };
   }
 }

@@ -1,13 +1,27 @@
-// In-memory Secrets Manager secrets with versions and staging labels, plus the wire operations on them.
+// In-memory Secrets Manager secrets with versions, staging labels, tags, KMS keys and rotation settings, plus the
+// wire operations on them. Rotation itself (invoking the rotation function) is the simulator's: see
+// test/lifecycle/secrets-manager-rotation.ts.
 import { randomUUID } from 'node:crypto';
-import { JsonObject, epochSeconds, randomString, secretsError } from './protocol';
+import type { FakeKms, KmsRefusal, KmsUse } from './kms';
+import { type ApiError, JsonObject, epochSeconds, randomString, secretsError } from './protocol';
 
 export interface SecretVersion {
   versionId: string;
-  secretString: string;
+  /** Undefined for the version RotateSecret makes before the rotation function writes it. */
+  secretString?: string;
   /** Staging labels; a version without any is "deprecated". */
   stages: string[];
   createdDate: Date;
+  /** The KMS key that encrypts this version; undefined for Secrets Manager's AWS managed key. */
+  kmsKeyId?: string;
+}
+
+/** A secret's rotation configuration, as RotateSecret and CancelRotateSecret leave it. */
+export interface RotationSettings {
+  enabled: boolean;
+  lambdaArn?: string;
+  scheduleExpression?: string;
+  lastRotatedDate?: Date;
 }
 
 export interface SecretState {
@@ -19,10 +33,16 @@ export interface SecretState {
   /** Set while the secret is scheduled for deletion. */
   deletedDate?: Date;
   versions: SecretVersion[];
+  tags: Record<string, string>;
+  rotation?: RotationSettings;
 }
 
 export const AWSCURRENT = 'AWSCURRENT';
 export const AWSPREVIOUS = 'AWSPREVIOUS';
+export const AWSPENDING = 'AWSPENDING';
+
+/** RotateSecret's answer while AWSPENDING is on a version that is not AWSCURRENT (RotateSecret API reference). */
+export const ROTATION_INCOMPLETE = "A previous rotation isn't complete. That rotation will be reattempted.";
 
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const ARN_SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
@@ -44,12 +64,19 @@ export class FakeSecretsManager {
   constructor(
     private readonly region: string,
     private readonly accountId: string,
+    private readonly kms: FakeKms,
   ) {}
 
   // ---- Direct helpers for test harnesses (no wire, no faults) ----
 
   /** Creates a secret whose value is its AWSCURRENT version; returns the ARN. */
-  createSecret(props: { name: string; secretString: string; kmsKeyId?: string; description?: string }): string {
+  createSecret(props: {
+    name: string;
+    secretString: string;
+    kmsKeyId?: string;
+    description?: string;
+    tags?: Record<string, string>;
+  }): string {
     this.assertNameFree(props.name);
     const secret = this.addSecret(props.name, props);
     this.addVersion(secret, randomUUID(), props.secretString, [AWSCURRENT]);
@@ -71,16 +98,80 @@ export class FakeSecretsManager {
   }
 
   scheduleDeletionOutOfBand(arnOrName: string): void {
-    const secret = this.find(arnOrName);
-    if (!secret) throw new Error(`no such secret: ${arnOrName}`);
-    secret.deletedDate = new Date();
+    this.existing(arnOrName).deletedDate = new Date();
   }
 
-  /** A copy of the full state, versions and stages included, for invariant checks. */
   /** Moves every version's creation date back, as if that much time had passed (grace periods are measured from it). */
   backdate(arnOrName: string, ms: number): void {
     for (const version of this.find(arnOrName)?.versions ?? [])
       version.createdDate = new Date(version.createdDate.getTime() - ms);
+  }
+
+  /** A new current version, as UpdateSecret with a SecretString makes it. */
+  putCurrentValue(arnOrName: string, secretString: string): void {
+    this.addVersion(this.existing(arnOrName), randomUUID(), secretString, [AWSCURRENT]);
+  }
+
+  /** TagResource and UntagResource as CloudFormation applies a secret's `Tags`: they replace the tags; no new version. */
+  setTags(arnOrName: string, tags: Record<string, string>): void {
+    this.existing(arnOrName).tags = { ...tags };
+  }
+
+  /**
+   * UpdateSecret with a new KmsKeyId: Secrets Manager re-encrypts the AWSCURRENT, AWSPENDING and AWSPREVIOUS
+   * versions with the new key; every other version stays encrypted with the key it was written with ("Change the
+   * encryption key for a secret", Secrets Manager user guide).
+   */
+  changeKmsKey(arnOrName: string, kmsKeyId: string | undefined): void {
+    const secret = this.existing(arnOrName);
+    secret.kmsKeyId = kmsKeyId;
+    for (const v of secret.versions) {
+      if ([AWSCURRENT, AWSPENDING, AWSPREVIOUS].some((s) => v.stages.includes(s))) v.kmsKeyId = kmsKeyId;
+    }
+  }
+
+  /**
+   * RotateSecret (RotateSecret API reference). It fails while AWSPENDING is on a version other than AWSCURRENT (a
+   * previous rotation is incomplete), then stores the rotation settings and turns rotation on. To rotate, it makes
+   * the version the rotation function will write: the rotation's token as its id, AWSPENDING, no value (DescribeSecret
+   * API reference, `VersionIdsToStages`). With `immediately` false it only tests the configuration: a new version
+   * holding a copy of the current value, labelled AWSPENDING for the testSecret step, from which the caller removes
+   * the label afterwards (`endRotationTest`). The caller invokes the function: the simulator's rotation service.
+   */
+  rotateSecret(
+    arnOrName: string,
+    options: { lambdaArn?: string; scheduleExpression?: string; immediately: boolean; token?: string },
+  ): string {
+    const secret = this.liveSecretById(arnOrName);
+    if (incompleteRotation(secret)) throw secretsError('InvalidRequestException', ROTATION_INCOMPLETE);
+    secret.rotation = {
+      ...secret.rotation,
+      enabled: true,
+      lambdaArn: options.lambdaArn ?? secret.rotation?.lambdaArn,
+      scheduleExpression: options.scheduleExpression ?? secret.rotation?.scheduleExpression,
+    };
+    const token = options.token ?? randomUUID();
+    if (!options.immediately) {
+      this.addVersion(secret, token, holderOf(secret, AWSCURRENT)?.secretString, [AWSPENDING]);
+      return token;
+    }
+    const existing = secret.versions.find((v) => v.versionId === token);
+    if (existing) moveStages(secret, [AWSPENDING], existing);
+    else this.addVersion(secret, token, undefined, [AWSPENDING]);
+    return token;
+  }
+
+  /** After the test of a rotation configuration, Secrets Manager removes AWSPENDING from the test's version. */
+  endRotationTest(arnOrName: string, versionId: string): void {
+    const secret = this.existing(arnOrName);
+    const version = secret.versions.find((v) => v.versionId === versionId);
+    if (version) version.stages = version.stages.filter((s) => s !== AWSPENDING);
+  }
+
+  /** Secrets Manager records the date of a rotation that completed. */
+  markRotated(arnOrName: string): void {
+    const secret = this.find(arnOrName);
+    if (secret?.rotation) secret.rotation.lastRotatedDate = new Date();
   }
 
   get(arnOrName: string): SecretState | undefined {
@@ -103,20 +194,25 @@ export class FakeSecretsManager {
 
   // ---- Wire operations ----
 
-  handle(operation: string, input: JsonObject): JsonObject {
+  /** @param caller the request's user agent: whose IAM policy KMS judges (see FakeKms.permits) */
+  handle(operation: string, input: JsonObject, caller = ''): JsonObject {
     switch (operation) {
       case 'CreateSecret':
         return this.createSecretOp(input);
       case 'GetSecretValue':
-        return this.getSecretValue(input);
+        return this.getSecretValue(input, caller);
       case 'PutSecretValue':
-        return this.putSecretValue(input);
+        return this.putSecretValue(input, caller);
       case 'UpdateSecretVersionStage':
         return this.updateSecretVersionStage(input);
       case 'ListSecretVersionIds':
         return this.listSecretVersionIds(input);
       case 'DescribeSecret':
         return this.describeSecret(input);
+      case 'ListSecrets':
+        return this.listSecrets(input);
+      case 'CancelRotateSecret':
+        return this.cancelRotateSecret(input);
       case 'DeleteSecret':
         return this.deleteSecret(input);
       case 'RestoreSecret':
@@ -129,34 +225,49 @@ export class FakeSecretsManager {
   private createSecretOp(input: JsonObject): JsonObject {
     const name = requiredString(input, 'Name');
     if (!SECRET_NAME.test(name)) throw secretsError('InvalidParameterException', `Invalid name: ${name}`);
+    const token = optionalString(input, 'ClientRequestToken') ?? randomUUID();
+    const value = optionalString(input, 'SecretString');
+    // A retried request (same token, same value) is ignored and answered as the first was (CreateSecret API reference;
+    // moto's aws_verified test_create_duplicate_secret_with_same_token).
+    const existing = this.secrets.get(name);
+    const same = existing?.versions.find((v) => v.versionId === token && v.secretString === value);
+    if (existing && !existing.deletedDate && same) {
+      return { ARN: existing.arn, Name: existing.name, VersionId: same.versionId };
+    }
     this.assertNameFree(name);
     const secret = this.addSecret(name, {
       description: optionalString(input, 'Description'),
       kmsKeyId: optionalString(input, 'KmsKeyId'),
+      tags: tagMap(input.Tags),
     });
     // Without a value the secret has no version at all.
-    const value = optionalString(input, 'SecretString');
-    const version =
-      value === undefined
-        ? undefined
-        : this.addVersion(secret, optionalString(input, 'ClientRequestToken') ?? randomUUID(), value, [AWSCURRENT]);
+    const version = value === undefined ? undefined : this.addVersion(secret, token, value, [AWSCURRENT]);
     return { ARN: secret.arn, Name: secret.name, VersionId: version?.versionId };
   }
 
-  private getSecretValue(input: JsonObject): JsonObject {
+  private getSecretValue(input: JsonObject, caller: string): JsonObject {
     const secret = this.liveSecret(input);
     const versionId = optionalString(input, 'VersionId');
     const stage = optionalString(input, 'VersionStage');
     const version = versionId
-      ? secret.versions.find((v) => v.versionId === versionId && (!stage || v.stages.includes(stage)))
+      ? secret.versions.find((v) => v.versionId === versionId)
       : holderOf(secret, stage ?? AWSCURRENT);
-    if (!version) {
+    // The version RotateSecret made before the rotation function wrote it has no value to get yet.
+    if (!version || version.secretString === undefined) {
       const which = versionId ? `VersionId: ${versionId}` : `staging label: ${stage ?? AWSCURRENT}`;
       throw secretsError(
         'ResourceNotFoundException',
         `Secrets Manager can't find the specified secret value for ${which}`,
       );
     }
+    if (versionId && stage && !version.stages.includes(stage)) {
+      // Recorded from AWS in LocalStack's Secrets Manager snapshot tests.
+      throw secretsError(
+        'InvalidRequestException',
+        'You provided a VersionStage that is not associated to the provided VersionId.',
+      );
+    }
+    this.assertKmsAllows(caller, 'kms:Decrypt', version.kmsKeyId, secret);
     return {
       ARN: secret.arn,
       Name: secret.name,
@@ -167,32 +278,47 @@ export class FakeSecretsManager {
     };
   }
 
-  private putSecretValue(input: JsonObject): JsonObject {
+  private putSecretValue(input: JsonObject, caller: string): JsonObject {
     const secret = this.liveSecret(input);
     const value = optionalString(input, 'SecretString');
     // SecretBinary is not modelled: this project only stores strings.
     if (value === undefined) throw secretsError('InvalidParameterException', 'You must provide SecretString.');
-    // The SDK fills the token with a uuid; a bare wire call may omit it.
-    const token = optionalString(input, 'ClientRequestToken') ?? randomUUID();
+    // The SDK fills the token with a uuid; a raw call without one is refused (recorded from AWS in LocalStack's
+    // Secrets Manager snapshot tests).
+    const token = optionalString(input, 'ClientRequestToken');
+    if (token === undefined) {
+      throw secretsError(
+        'InvalidRequestException',
+        'You must provide a ClientRequestToken value. We recommend a UUID-type value.',
+      );
+    }
     const answer = (v: SecretVersion) => ({
       ARN: secret.arn,
       Name: secret.name,
       VersionId: v.versionId,
       VersionStages: [...v.stages],
     });
+    const stages = optionalStringList(input, 'VersionStages') ?? [AWSCURRENT];
 
     const existing = secret.versions.find((v) => v.versionId === token);
-    if (existing) {
+    if (existing?.secretString !== undefined) {
       // A repeated token with the same value is an idempotent retry: nothing changes.
       if (existing.secretString === value) return answer(existing);
-      // The real service rejects a reused token with another value; the error class is
-      // UNVERIFIED (ResourceExistsException is the likely one).
+      // Verified against AWS: moto's aws_verified test_put_different_secret_value_with_same_token.
       throw secretsError(
         'ResourceExistsException',
-        `A version with VersionId ${token} already exists and has a different value.`,
+        `You can't use ClientRequestToken ${token} because that value is already in use for a version of secret ` +
+          `${secret.arn}.`,
       );
     }
-    const stages = optionalStringList(input, 'VersionStages') ?? [AWSCURRENT];
+    this.assertKmsAllows(caller, 'kms:GenerateDataKey', secret.kmsKeyId, secret);
+    if (existing) {
+      // The rotation function fills the version RotateSecret made (AWS's rotation function templates).
+      existing.secretString = value;
+      existing.kmsKeyId = secret.kmsKeyId;
+      moveStages(secret, stages, existing);
+      return answer(existing);
+    }
     return answer(this.addVersion(secret, token, value, stages));
   }
 
@@ -241,10 +367,7 @@ export class FakeSecretsManager {
     const secret = this.liveSecret(input);
     const listed =
       input.IncludeDeprecated === true ? secret.versions : secret.versions.filter((v) => v.stages.length > 0);
-    const pageSize = typeof input.MaxResults === 'number' ? input.MaxResults : DEFAULT_PAGE_SIZE;
-    const start = pageStart(input.NextToken);
-    const page = listed.slice(start, start + pageSize);
-    const next = start + page.length;
+    const { page, nextToken } = paginate(listed, input);
     return {
       ARN: secret.arn,
       Name: secret.name,
@@ -252,26 +375,51 @@ export class FakeSecretsManager {
         VersionId: v.versionId,
         VersionStages: [...v.stages],
         CreatedDate: epochSeconds(v.createdDate),
-        KmsKeyIds: [secret.kmsKeyId ?? 'DefaultEncryptionKey'],
+        KmsKeyIds: [v.kmsKeyId ?? 'DefaultEncryptionKey'],
       })),
-      NextToken: next < listed.length ? Buffer.from(String(next)).toString('base64') : undefined,
+      NextToken: nextToken,
     };
   }
 
   private describeSecret(input: JsonObject): JsonObject {
     // Works on a secret marked for deletion: that is how callers see DeletedDate.
     const secret = this.secretOrThrow(input);
-    const staged = secret.versions.filter((v) => v.stages.length > 0);
+    return { ...describe(secret), VersionIdsToStages: versionIdsToStages(secret) };
+  }
+
+  /**
+   * ListSecrets with `Filters` (ListSecrets API reference, `Filter`): `name` and `tag-key` match a prefix of the
+   * secret's name or of one of its tag keys, case-sensitively; filters all apply (moto's aws_verified
+   * test_with_duplicate_filter_keys); values of one filter are alternatives (UNVERIFIED: the product passes one).
+   * Secrets scheduled for deletion are left out unless `IncludePlannedDeletion`.
+   */
+  private listSecrets(input: JsonObject): JsonObject {
+    const filters = (Array.isArray(input.Filters) ? input.Filters : []) as Array<{ Key?: string; Values?: string[] }>;
+    const matches = (secret: SecretState) =>
+      filters.every(({ Key, Values = [] }) => {
+        const candidates = Key === 'name' ? [secret.name] : Key === 'tag-key' ? Object.keys(secret.tags) : undefined;
+        if (!candidates) throw secretsError('InvalidParameterException', `The fake does not filter by ${Key}.`);
+        return Values.some((prefix) => candidates.some((c) => c.startsWith(prefix)));
+      });
+    const listed = [...this.secrets.values()].filter(
+      (s) => (input.IncludePlannedDeletion === true || !s.deletedDate) && matches(s),
+    );
+    const { page, nextToken } = paginate(listed, input);
     return {
-      ARN: secret.arn,
-      Name: secret.name,
-      Description: secret.description,
-      KmsKeyId: secret.kmsKeyId,
-      CreatedDate: epochSeconds(secret.createdDate),
-      LastChangedDate: epochSeconds(secret.versions.at(-1)?.createdDate ?? secret.createdDate),
-      DeletedDate: secret.deletedDate && epochSeconds(secret.deletedDate),
-      VersionIdsToStages: Object.fromEntries(staged.map((v) => [v.versionId, [...v.stages]])),
+      SecretList: page.map((s) => ({ ...describe(s), SecretVersionsToStages: versionIdsToStages(s) })),
+      NextToken: nextToken,
     };
+  }
+
+  /**
+   * CancelRotateSecret turns rotation off. A rotation function still running goes on, and AWSPENDING stays where it
+   * is (CancelRotateSecret API reference: "it can leave the VersionStage labels in an unexpected state"). The answer
+   * names the version that rotation was making.
+   */
+  private cancelRotateSecret(input: JsonObject): JsonObject {
+    const secret = this.liveSecret(input);
+    secret.rotation = { ...secret.rotation, enabled: false };
+    return { ARN: secret.arn, Name: secret.name, VersionId: incompleteRotation(secret)?.versionId };
   }
 
   private deleteSecret(input: JsonObject): JsonObject {
@@ -325,7 +473,16 @@ export class FakeSecretsManager {
       throw secretsError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
   }
 
-  private addSecret(name: string, props: { description?: string; kmsKeyId?: string }): SecretState {
+  /** Secrets Manager uses the secret's KMS key for its caller: a key the caller may not use fails the operation. */
+  private assertKmsAllows(caller: string, use: KmsUse, keyArn: string | undefined, secret: SecretState): void {
+    const refusal = this.kms.refusal(caller, use, keyArn, secret.arn);
+    if (refusal) throw kmsError(use, refusal);
+  }
+
+  private addSecret(
+    name: string,
+    props: { description?: string; kmsKeyId?: string; tags?: Record<string, string> },
+  ): SecretState {
     const secret: SecretState = {
       arn: `arn:aws:secretsmanager:${this.region}:${this.accountId}:secret:${name}-${randomString(ARN_SUFFIX_ALPHABET, 6)}`,
       name,
@@ -333,15 +490,29 @@ export class FakeSecretsManager {
       kmsKeyId: props.kmsKeyId,
       createdDate: new Date(),
       versions: [],
+      tags: { ...props.tags },
     };
     this.secrets.set(name, secret);
     return secret;
   }
 
-  private addVersion(secret: SecretState, versionId: string, secretString: string, stages: string[]): SecretVersion {
-    const version: SecretVersion = { versionId, secretString, stages: [], createdDate: new Date() };
+  private addVersion(
+    secret: SecretState,
+    versionId: string,
+    secretString: string | undefined,
+    stages: string[],
+  ): SecretVersion {
+    const version: SecretVersion = {
+      versionId,
+      secretString,
+      stages: [],
+      createdDate: new Date(),
+      kmsKeyId: secret.kmsKeyId,
+    };
+    // A secret's first version is always AWSCURRENT, whatever labels the call names (PutSecretValue API reference).
+    const labels = secret.versions.length === 0 && !stages.includes(AWSCURRENT) ? [AWSCURRENT, ...stages] : stages;
     secret.versions.push(version);
-    moveStages(secret, stages, version);
+    moveStages(secret, labels, version);
     return version;
   }
 
@@ -349,6 +520,12 @@ export class FakeSecretsManager {
   private find(arnOrName: string): SecretState | undefined {
     if (!arnOrName.startsWith('arn:')) return this.secrets.get(arnOrName);
     return [...this.secrets.values()].find((s) => s.arn === arnOrName);
+  }
+
+  private existing(arnOrName: string): SecretState {
+    const secret = this.find(arnOrName);
+    if (!secret) throw new Error(`no such secret: ${arnOrName}`);
+    return secret;
   }
 
   private secretOrThrow(input: JsonObject): SecretState {
@@ -359,10 +536,72 @@ export class FakeSecretsManager {
 
   /** A secret that is not scheduled for deletion. */
   private liveSecret(input: JsonObject): SecretState {
-    const secret = this.secretOrThrow(input);
+    return this.liveSecretById(requiredString(input, 'SecretId'));
+  }
+
+  private liveSecretById(secretId: string): SecretState {
+    const secret = this.find(secretId);
+    if (!secret) throw secretsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     if (secret.deletedDate) throw secretsError('InvalidRequestException', MARKED_FOR_DELETION);
     return secret;
   }
+}
+
+/** The version an incomplete rotation left AWSPENDING on: one that is not AWSCURRENT (RotateSecret API reference). */
+export function incompleteRotation(secret: SecretState): SecretVersion | undefined {
+  const pending = holderOf(secret, AWSPENDING);
+  return pending && !pending.stages.includes(AWSCURRENT) ? pending : undefined;
+}
+
+/** What DescribeSecret and ListSecrets say of a secret, besides its versions. */
+function describe(secret: SecretState): JsonObject {
+  const rotation = secret.rotation;
+  const tags = Object.entries(secret.tags).map(([Key, Value]) => ({ Key, Value }));
+  return {
+    ARN: secret.arn,
+    Name: secret.name,
+    Description: secret.description,
+    KmsKeyId: secret.kmsKeyId,
+    CreatedDate: epochSeconds(secret.createdDate),
+    LastChangedDate: epochSeconds(secret.versions.at(-1)?.createdDate ?? secret.createdDate),
+    DeletedDate: secret.deletedDate && epochSeconds(secret.deletedDate),
+    RotationEnabled: rotation?.enabled ?? false,
+    RotationLambdaARN: rotation?.lambdaArn,
+    RotationRules: rotation?.scheduleExpression ? { ScheduleExpression: rotation.scheduleExpression } : undefined,
+    LastRotatedDate: rotation?.lastRotatedDate && epochSeconds(rotation.lastRotatedDate),
+    Tags: tags.length ? tags : undefined,
+  };
+}
+
+function versionIdsToStages(secret: SecretState): Record<string, string[]> {
+  const staged = secret.versions.filter((v) => v.stages.length > 0);
+  return Object.fromEntries(staged.map((v) => [v.versionId, [...v.stages]]));
+}
+
+/**
+ * The error Secrets Manager answers when it cannot use the KMS key: AccessDeniedException "Access to KMS is not
+ * allowed" when the caller may not (Secrets Manager user guide, troubleshooting rotation); DecryptionFailure naming
+ * the key's state when it can no longer be used (a disabled key, quoted in the AWS GovCloud (US) user guide; for a
+ * key pending deletion, and EncryptionFailure for a write, UNVERIFIED).
+ */
+function kmsError(use: KmsUse, refusal: KmsRefusal): ApiError {
+  if (refusal.kind === 'not allowed') return secretsError('AccessDeniedException', 'Access to KMS is not allowed');
+  return use === 'kms:Decrypt'
+    ? secretsError('DecryptionFailure', `Secrets Manager can't decrypt the secret value: ${refusal.reason}.`)
+    : secretsError('EncryptionFailure', `Secrets Manager can't encrypt the secret value: ${refusal.reason}.`);
+}
+
+function tagMap(value: unknown): Record<string, string> {
+  if (!Array.isArray(value)) return {};
+  return Object.fromEntries((value as Array<{ Key: string; Value: string }>).map((t) => [t.Key, t.Value]));
+}
+
+function paginate<T>(items: readonly T[], input: JsonObject): { page: T[]; nextToken?: string } {
+  const pageSize = typeof input.MaxResults === 'number' ? input.MaxResults : DEFAULT_PAGE_SIZE;
+  const start = pageStart(input.NextToken);
+  const page = items.slice(start, start + pageSize);
+  const next = start + page.length;
+  return { page, nextToken: next < items.length ? Buffer.from(String(next)).toString('base64') : undefined };
 }
 
 // Not structuredClone: under jest its Dates come from another realm and fail `instanceof Date`.
@@ -372,6 +611,8 @@ function copySecret(secret: SecretState): SecretState {
     createdDate: new Date(secret.createdDate),
     deletedDate: secret.deletedDate && new Date(secret.deletedDate),
     versions: secret.versions.map((v) => ({ ...v, stages: [...v.stages], createdDate: new Date(v.createdDate) })),
+    tags: { ...secret.tags },
+    rotation: secret.rotation && { ...secret.rotation },
   };
 }
 

@@ -12,11 +12,14 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { AwsFake } from '../fakes/aws-fake';
+import type { AwsFake, KmsUse } from '../fakes/aws-fake';
 import { randomString } from '../fakes/protocol';
 import type { ResponseEndpoint } from '../support/capture';
 import { dependents, runInDependencyOrder } from './dependency-order';
-import type { LambdaService } from './lambda-service';
+import { type PolicyStatement, allows } from './iam';
+import { type LambdaService, containerOf } from './lambda-service';
+import { type DeployedResource, PROVIDERS, type ProviderContext, recordOnly } from './resource-providers';
+import type { RotationService } from './secrets-manager-rotation';
 import {
   type ResolvedResource,
   type StackContext,
@@ -27,18 +30,14 @@ import {
   stringifyScalars,
 } from './template';
 
+export type { DeployedResource } from './resource-providers';
+
 /**
  * A resource type that exists only in test apps and fails on purpose, to make CloudFormation roll back: at once
  * (`Fail: 'true'`), or when a custom resource handler's call of an AWS operation has taken effect
  * (`FailAfterOperation: <operation>`), which is how a test makes another resource fail while a key is created.
  */
 export const TRIPWIRE_TYPE = 'Simulator::Tripwire';
-
-export interface DeployedResource extends ResolvedResource {
-  readonly logicalId: string;
-  readonly definition: TemplateResource;
-  readonly properties: Record<string, unknown>;
-}
 
 export type StackStatus =
   | 'CREATE_COMPLETE'
@@ -104,6 +103,11 @@ export class CloudFormation {
   public template: Template | undefined;
   public status: StackStatus | undefined;
   public options: SimulatorOptions = {};
+  /**
+   * Called when CloudFormation accepts a custom resource's answer to a Create or Update (a cancelled one's late answer
+   * is ignored), with when it sent the request (`performance.now()`): what the answer says was read after that.
+   */
+  public onCustomAnswer?: (resource: DeployedResource, requestedAt: number) => void;
   /** Access key ids that went with a bucket CloudFormation deleted (it forces the deletion). */
   public readonly keysDeletedWithBuckets: string[] = [];
   private assemblyDir = '';
@@ -115,12 +119,39 @@ export class CloudFormation {
   /** Handlers held at a tripped tripwire, released once the cancelled resources' Deletes were answered. */
   private held: { release: () => void; released: Promise<void> } | undefined;
 
+  private readonly providerContext: ProviderContext;
+
   constructor(
     private readonly fake: AwsFake,
     private readonly lambda: LambdaService,
     private readonly responses: ResponseEndpoint,
     public readonly stack: StackContext,
-  ) {}
+    rotation: RotationService,
+  ) {
+    this.providerContext = { fake, lambda, rotation, stack, functionConfig: (p) => this.functionConfig(p) };
+  }
+
+  /**
+   * Whether the role of the function making a request may use a KMS key for a secret through Secrets Manager, by the
+   * IAM policies deployed in this stack now (iam.ts). Requests that come from no function of this stack (a test
+   * harness) may.
+   */
+  public kmsPermits(caller: string, use: KmsUse, keyArn: string, secretArn: string): boolean {
+    const container = containerOf(caller);
+    const functionArn = container && this.lambda.functionOf(container);
+    const fn = functionArn && [...this.resources.values()].find((r) => r.attributes.Arn === functionArn);
+    if (!fn) return true;
+    const role = [...this.resources.values()].find(
+      (r) => r.definition.Type === 'AWS::IAM::Role' && r.attributes.Arn === fn.properties.Role,
+    );
+    const statements = [...this.resources.values()]
+      .filter((r) => r.definition.Type === 'AWS::IAM::Policy' && [r.properties.Roles].flat().includes(role?.physicalId))
+      .flatMap((r) => (r.properties.PolicyDocument as { Statement: PolicyStatement[] }).Statement);
+    return allows(statements, use, keyArn, {
+      'kms:ViaService': `secretsmanager.${this.stack.region}.amazonaws.com`,
+      'kms:EncryptionContext:SecretARN': secretArn,
+    });
+  }
 
   /** Creates or updates the stack to the template of a synthesized assembly. */
   public async deploy(template: Template, assemblyDir: string): Promise<StackStatus> {
@@ -253,9 +284,11 @@ export class CloudFormation {
     if (!current) {
       const operation = this.startCustomOperation(logicalId, 'create', definition, properties);
       try {
+        const requestedAt = performance.now();
         const created = await this.record(logicalId, 'CREATE', () => this.create(logicalId, definition, properties));
         if (operation?.cancelled) return this.lateAnswer(logicalId, 'CREATE');
         this.resources.set(logicalId, created);
+        if (operation) this.onCustomAnswer?.(created, requestedAt);
       } catch (error) {
         if (operation?.cancelled) return this.lateAnswer(logicalId, 'CREATE');
         // A custom resource whose Create failed still gets a Delete in the rollback: for the id its FAILED answer
@@ -291,9 +324,11 @@ export class CloudFormation {
     actions.push(action);
     const operation = this.startCustomOperation(logicalId, 'update', definition, properties);
     try {
+      const requestedAt = performance.now();
       const after = await this.record(logicalId, 'UPDATE', () => this.update(current, definition, properties));
       if (operation?.cancelled) return this.lateAnswer(logicalId, 'UPDATE');
       this.resources.set(logicalId, after);
+      if (operation) this.onCustomAnswer?.(after, requestedAt);
       if (after.physicalId !== current.physicalId) {
         actions[actions.indexOf(action)] = { kind: 'replaced', logicalId, before: current, after };
       }
@@ -416,6 +451,14 @@ export class CloudFormation {
     const { before } = action;
     const attempted = action.kind === 'updated' ? action.attempted : action.after.properties;
     if (!isCustomResource(before.definition.Type)) {
+      // The resource's provider updates it back to the old properties (a replacement's new copy is deleted later).
+      const update = PROVIDERS[before.definition.Type]?.update;
+      if (update && action.kind === 'updated') {
+        await this.record(action.logicalId, 'UPDATE (rollback)', async () => {
+          await reported(() => update(this.providerContext, { ...before, properties: attempted }, before.properties));
+          return before;
+        });
+      }
       this.resources.set(action.logicalId, before);
       return;
     }
@@ -423,27 +466,23 @@ export class CloudFormation {
       this.options.rollbackPhysicalId === 'old' || action.kind === 'updated'
         ? before.physicalId
         : action.after.physicalId;
+    const requestedAt = performance.now();
     const answer = await this.record(action.logicalId, 'UPDATE (rollback)', () =>
       this.invokeCustom('Update', before.definition, action.logicalId, before.properties, {
         physicalId,
         oldProperties: attempted,
       }),
     );
-    this.resources.set(action.logicalId, { ...before, ...answer });
+    const restored = { ...before, ...answer };
+    this.resources.set(action.logicalId, restored);
+    this.onCustomAnswer?.(restored, requestedAt);
   }
 
   // ---- resource types ----------------------------------------------------------------------------------------
 
   private needsReplacement(current: DeployedResource, properties: Record<string, unknown>): boolean {
-    switch (current.definition.Type) {
-      case 'AWS::SecretsManager::Secret':
-      case 'AWS::Lightsail::Bucket': {
-        const nameKey = current.definition.Type === 'AWS::Lightsail::Bucket' ? 'BucketName' : 'Name';
-        return properties[nameKey] !== current.properties[nameKey];
-      }
-      default:
-        return false;
-    }
+    const replacedBy = PROVIDERS[current.definition.Type]?.replacedBy ?? [];
+    return replacedBy.some((name) => !isDeepStrictEqual(properties[name], current.properties[name]));
   }
 
   private async create(
@@ -456,38 +495,15 @@ export class CloudFormation {
     if (isCustomResource(type)) {
       return { ...base, ...(await this.invokeCustom('Create', definition, logicalId, properties)) };
     }
-    switch (type) {
-      case 'AWS::Lightsail::Bucket': {
-        const bucket = this.fake.lightsail.createBucket(String(properties.BucketName));
-        return { ...base, physicalId: bucket.name, attributes: { BucketArn: bucket.arn, Url: bucket.url } };
-      }
-      case 'AWS::SecretsManager::Secret': {
-        const name = String(properties.Name ?? `${logicalId}-${randomUUID().slice(0, 12)}`);
-        try {
-          const arn = this.fake.secrets.createSecret({
-            name,
-            secretString: initialSecretString(properties),
-            kmsKeyId: properties.KmsKeyId as string | undefined,
-            description: properties.Description as string | undefined,
-          });
-          return { ...base, physicalId: arn, attributes: {} };
-        } catch (error) {
-          // CloudFormation's resource handler reports the service's error.
-          throw new ResourceFailure(`${(error as Error).name}: ${(error as Error).message}`);
-        }
-      }
-      case 'AWS::Lambda::Function': {
-        const name = `${this.stack.stackName}-${logicalId}-${randomUUID().slice(0, 8)}`;
-        const arn = `arn:aws:lambda:${this.stack.region}:${this.stack.accountId}:function:${name}`;
-        this.lambda.deploy(arn, this.functionConfig(properties));
-        return { ...base, physicalId: name, attributes: { Arn: arn } };
-      }
-      case TRIPWIRE_TYPE:
-        await this.tripwire(logicalId, properties);
-        return { ...base, physicalId: `${logicalId}-${randomUUID().slice(0, 8)}`, attributes: {} };
-      default:
-        return { ...base, ...recordOnly(logicalId, this.stack) };
+    if (type === TRIPWIRE_TYPE) {
+      await this.tripwire(logicalId, properties);
+      return { ...base, physicalId: `${logicalId}-${randomUUID().slice(0, 8)}`, attributes: {} };
     }
+    const provider = PROVIDERS[type];
+    if (!provider) return { ...base, ...recordOnly(logicalId, this.stack) };
+    // CloudFormation's resource handler reports the service's error.
+    const created = await reported(() => provider.create(this.providerContext, logicalId, properties));
+    return { ...base, ...created };
   }
 
   private async tripwire(logicalId: string, properties: Record<string, unknown>): Promise<void> {
@@ -517,16 +533,9 @@ export class CloudFormation {
       });
       return { ...base, ...answer };
     }
-    if (type === 'AWS::Lambda::Function') this.lambda.deploy(current.attributes.Arn, this.functionConfig(properties));
-    if (
-      type === 'AWS::SecretsManager::Secret' &&
-      !isDeepStrictEqual(properties.GenerateSecretString, current.properties.GenerateSecretString)
-    ) {
-      throw new ResourceFailure(
-        'the simulator does not model a changed GenerateSecretString (it would overwrite the secret)',
-      );
-    }
     if (type === TRIPWIRE_TYPE) await this.tripwire(current.logicalId, properties);
+    const update = PROVIDERS[type]?.update;
+    if (update) await reported(() => update(this.providerContext, current, properties));
     return { ...current, ...base };
   }
 
@@ -550,16 +559,13 @@ export class CloudFormation {
         await this.invokeCustom('Delete', resource.definition, resource.logicalId, resource.properties, {
           physicalId: resource.physicalId,
         });
-      } else if (type === 'AWS::Lightsail::Bucket') {
-        // CloudFormation's Lightsail bucket handler deletes with forceDelete: the bucket's access keys go with it.
-        const keys = this.fake.lightsail.keysOf(resource.physicalId).map((k) => k.accessKeyId);
-        if (this.fake.lightsail.deleteBucket(resource.physicalId)) this.keysDeletedWithBuckets.push(...keys);
-      } else if (type === 'AWS::SecretsManager::Secret') {
-        // CloudFormation deletes secrets without a recovery window; the deletion completes asynchronously.
-        this.fake.secrets.forceDelete(resource.physicalId);
-      } else if (type === 'AWS::Lambda::Function') {
-        this.lambda.remove(resource.attributes.Arn);
+        return resource;
       }
+      if (type === 'AWS::Lightsail::Bucket' && this.fake.lightsail.bucketExists(resource.physicalId)) {
+        this.keysDeletedWithBuckets.push(...this.fake.lightsail.keysOf(resource.physicalId).map((k) => k.accessKeyId));
+      }
+      const remove = PROVIDERS[type]?.delete;
+      if (remove) await reported(() => remove(this.providerContext, resource));
       return resource;
     });
   }
@@ -649,26 +655,14 @@ function madeUpPhysicalId(stackName: string, logicalId: string): string {
   return `${stackName}-${logicalId}-${randomString('ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789', 12)}`;
 }
 
-/** The value CloudFormation stores in a new secret: SecretString, or one generated from GenerateSecretString. */
-function initialSecretString(properties: Record<string, unknown>): string {
-  if (typeof properties.SecretString === 'string') return properties.SecretString;
-  const spec = properties.GenerateSecretString as
-    { SecretStringTemplate?: string; GenerateStringKey?: string; PasswordLength?: number } | undefined;
-  const generated = randomUUID()
-    .replace(/-/g, '')
-    .slice(0, Number(spec?.PasswordLength ?? 32));
-  if (!spec?.SecretStringTemplate || !spec.GenerateStringKey) return generated;
-  return JSON.stringify({ ...JSON.parse(spec.SecretStringTemplate), [spec.GenerateStringKey]: generated });
-}
-
-/** Resources the simulator only records (IAM, logs, KMS...): any attribute reads as a made-up ARN. */
-function recordOnly(logicalId: string, stack: StackContext): ResolvedResource {
-  const physicalId = `${stack.stackName}-${logicalId}-${randomUUID().slice(0, 8)}`;
-  const attributes = new Proxy({} as Record<string, string>, {
-    get: (_, name) => `arn:aws:simulated:${stack.region}:${stack.accountId}:${physicalId}/${String(name)}`,
-    has: () => true,
-  });
-  return { physicalId, attributes };
+/** Runs a resource provider's work; what it throws fails the resource with the service's message. */
+async function reported<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const e = error as Error;
+    throw new ResourceFailure(e.name && e.name !== 'Error' ? `${e.name}: ${e.message}` : e.message);
+  }
 }
 
 function delay(ms: number): Promise<undefined> {

@@ -81,6 +81,8 @@ export class LambdaService {
   private readonly functions = new Map<string, FunctionConfig>();
   private readonly containers = new Map<string, Container[]>();
   private readonly byId = new Map<string, Container>();
+  /** The function whose invocation each execution environment runs (or ran last). */
+  private readonly functionByContainer = new Map<string, string>();
   private nextContainer = 0;
   private nextInvocation = 0;
 
@@ -98,6 +100,11 @@ export class LambdaService {
 
   public has(functionArn: string): boolean {
     return this.functions.has(functionArn);
+  }
+
+  /** The function an execution environment runs (the one whose SDK calls carry its id: see containerOf). */
+  public functionOf(containerId: string): string | undefined {
+    return this.functionByContainer.get(containerId);
   }
 
   /**
@@ -158,6 +165,7 @@ export class LambdaService {
       );
       if (!started) return { ok: false, why: 'the execution environment failed to start' };
       const invocationId = `invocation-${++this.nextInvocation}`;
+      this.functionByContainer.set(container.id, functionArn);
       this.onInvocationStart?.(container.id);
       return await new Promise<AttemptOutcome>((resolve) => {
         const timer = setTimeout(() => {
@@ -214,6 +222,7 @@ export class LambdaService {
     child.on('exit', (code, signal) => {
       container.finish?.({ ok: false, why: `process exited (${signal ?? code})` });
       this.byId.delete(id);
+      this.functionByContainer.delete(id);
       const index = pool.indexOf(container);
       if (index >= 0) pool.splice(index, 1);
     });

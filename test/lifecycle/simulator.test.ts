@@ -14,6 +14,7 @@ import { type AwsFake, startAwsFake } from '../fakes/aws-fake';
 import { ResponseEndpoint } from '../support/capture';
 import { CloudFormation, TRIPWIRE_TYPE } from './cloudformation';
 import { LambdaService } from './lambda-service';
+import { RotationService } from './secrets-manager-rotation';
 import type { Template } from './template';
 
 jest.setTimeout(60_000);
@@ -108,12 +109,13 @@ function synth(shape: AppShape): { template: Template; assemblyDir: string } {
 
 function newStack(options: CloudFormation['options'] = {}): CloudFormation {
   const stackId = `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/${STACK_NAME}/${randomUUID()}`;
-  const cfn = new CloudFormation(fake, service, responses, {
-    stackName: STACK_NAME,
-    stackId,
-    region: REGION,
-    accountId: ACCOUNT,
-  });
+  const cfn = new CloudFormation(
+    fake,
+    service,
+    responses,
+    { stackName: STACK_NAME, stackId, region: REGION, accountId: ACCOUNT },
+    new RotationService(fake, service),
+  );
   cfn.options = { lambdaTimeoutMs: 10_000, ...options };
   return cfn;
 }

@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type AwsFake, type FaultSpec, startAwsFake } from '../fakes/aws-fake';
-import { type GracePeriodEvent, ROTATION_STEPS } from '../../lib/contract';
 import { ResponseEndpoint } from '../support/capture';
 import { ACCOUNT, type AppSpec, REGION, STACK_NAME, assemblyRoot, synthesize } from './apps';
 import { CloudFormation, type SimulatorOptions, type StackStatus } from './cloudformation';
@@ -20,6 +19,7 @@ import {
   snapshotKeys,
 } from './invariants';
 import { LambdaService, containerOf } from './lambda-service';
+import { RotationService } from './secrets-manager-rotation';
 
 export interface StepReport {
   readonly step: string;
@@ -57,7 +57,8 @@ export class LifecycleWorld {
   public static async start(): Promise<LifecycleWorld> {
     const fake = await startAwsFake({ region: REGION, accountId: ACCOUNT });
     const responses = await ResponseEndpoint.start();
-    return new LifecycleWorld(fake, responses, new LambdaService(fake.env()));
+    const lambda = new LambdaService(fake.env());
+    return new LifecycleWorld(fake, responses, lambda, new RotationService(fake, lambda));
   }
 
   /** The stacks of this sequence: a stack deleted and deployed again is a new stack, with a new id. */
@@ -76,11 +77,16 @@ export class LifecycleWorld {
   public readonly drifted = new Set<string>();
   /** Keys anyone deleted outside CloudFormation: the sequence's out-of-band step, or the operator. */
   private readonly deletedOutOfBand = new Set<string>();
-  /** Key constructs (logical id prefixes) rotated since their custom resource last answered a deploy. */
-  public readonly rotated = new Set<string>();
+  /**
+   * Key secrets whose rotation completed after their custom resource was last asked (its AccessKeyId lags), with
+   * when (`performance.now()`).
+   */
+  public readonly rotated = new Map<string, number>();
   public rotationFailures = 0;
   /** Why rotations failed, for reports. */
   public readonly rotationFailureReasons: string[] = [];
+  /** Keys made outside the stack (an operator's), which no secret records. */
+  public readonly foreignKeys = new Set<string>();
   public steps = 0;
   private outputStart = 0;
   private responsesStart = 0;
@@ -90,7 +96,9 @@ export class LifecycleWorld {
     public readonly fake: AwsFake,
     public readonly responses: ResponseEndpoint,
     public readonly lambda: LambdaService,
+    public readonly rotation: RotationService,
   ) {
+    rotation.onRotated = (secretArn) => this.rotated.set(secretArn, performance.now());
     this.newStack();
   }
 
@@ -107,6 +115,7 @@ export class LifecycleWorld {
     this.drifted.clear();
     this.deletedOutOfBand.clear();
     this.rotated.clear();
+    this.foreignKeys.clear();
     this.rotationFailures = 0;
     this.rotationFailureReasons.length = 0;
     this.crashes = [];
@@ -119,6 +128,8 @@ export class LifecycleWorld {
     this.stacks = [];
     this.newStack();
     for (const name of externalBuckets) this.fake.lightsail.createBucket(name);
+    // KMS judges the handlers' requests by the IAM policies deployed in the stack at that moment.
+    this.fake.kms.permits = (...request) => this.cfn.kmsPermits(...request);
     // The keys each execution environment created in the invocation it is running.
     const createdBy = new Map<string, string[]>();
     this.lambda.onInvocationStart = (container) => createdBy.delete(container);
@@ -171,21 +182,18 @@ export class LifecycleWorld {
       this.newStack();
     } else if (this.cfn.status === 'DELETE_COMPLETE') this.newStack();
     const before = snapshotKeys(this.fake, this.cfn);
-    const eventsBefore = this.cfn.events.length;
+    const started = performance.now();
     const status = await this.cfn.deploy(template, assemblyDir);
     await this.settle();
-    // A custom resource that answered in this deploy reports the current key again.
-    for (const e of this.cfn.events.slice(eventsBefore)) {
-      if (!e.failure)
-        for (const id of this.rotated)
-          if (e.logicalId.startsWith(id) && e.action.startsWith('UPDATE')) this.rotated.delete(id);
-    }
     const violations = this.commonChecks();
+    const rotated = new Set(this.rotated.keys());
     if (status === 'CREATE_COMPLETE' || status === 'UPDATE_COMPLETE' || status === 'UPDATE_ROLLBACK_COMPLETE') {
-      violations.push(...checkSecretsWork(this.fake, this.cfn, this.drifted, this.rotated));
+      violations.push(...checkSecretsWork(this.fake, this.cfn, this.drifted, rotated));
     }
     if (status === 'UPDATE_ROLLBACK_COMPLETE') {
-      violations.push(...checkRollback(this.fake, this.cfn, before, this.drifted));
+      // A rotation that completed while the deploy ran changed the key legitimately.
+      const rotatedMeanwhile = [...this.rotated].filter(([, at]) => at > started).map(([arn]) => arn);
+      violations.push(...checkRollback(this.fake, this.cfn, before, this.drifted, new Set(rotatedMeanwhile)));
     }
     // A rollback that cannot complete leaves the stack for an operator to repair: never acceptable.
     if (status === 'UPDATE_ROLLBACK_FAILED' || status === 'ROLLBACK_FAILED') {
@@ -252,7 +260,9 @@ export class LifecycleWorld {
 
   /** Waits for every invocation still running, on every stack of the sequence. */
   public async settle(): Promise<void> {
+    await this.rotation.settle();
     for (const stack of this.stacks) await stack.settle();
+    await this.rotation.settle();
   }
 
   private lastFailures(): string {
@@ -284,54 +294,65 @@ export class LifecycleWorld {
   }
 
   /**
-   * Secrets Manager rotates every rotating key's secret: the four steps in order, each a synchronous invocation of
-   * the rotation function; a failed step fails the attempt, and Secrets Manager tries the rotation again with the
-   * same token (up to three attempts here).
+   * A rotation window of every secret whose rotation is on (Secrets Manager rotates on its own schedule): the rotation
+   * left incomplete is reattempted with its own token, otherwise a new one starts (secrets-manager-rotation.ts).
    */
   public async rotateAll(): Promise<StepReport> {
-    const schedules = [...this.cfn.resources.values()].filter(
-      (r) => r.definition.Type === 'AWS::SecretsManager::RotationSchedule',
-    );
-    const failures: string[] = [];
-    for (const schedule of schedules) {
-      const secretArn = String(schedule.properties.SecretId);
-      const functionArn = String(schedule.properties.RotationLambdaARN);
-      const token = randomUUID();
-      let failure: string | undefined;
-      for (let attempt = 1; attempt <= 3; attempt++) {
-        failure = undefined;
-        for (const step of ROTATION_STEPS) {
-          failure = await this.lambda.invokeSync(functionArn, {
-            SecretId: secretArn,
-            ClientRequestToken: token,
-            Step: step,
-          });
-          if (failure) break;
-        }
-        if (!failure) break;
-      }
-      if (failure) failures.push(failure);
-      else this.rotated.add(schedule.logicalId.replace(/RotationSchedule.*$/, ''));
-    }
+    const secrets = this.rotation.rotatingSecrets();
+    const outcomes = await Promise.all(secrets.map((arn) => this.rotation.rotateOnSchedule(arn)));
+    const failures = outcomes.flatMap((o) => (o?.failure ? [o.failure] : []));
     this.rotationFailures += failures.length;
     this.rotationFailureReasons.push(...failures);
-    // A rotation may only fail for want of a slot, which its error explains (a key left by a killed handler, or a
-    // retained key of an earlier lineage, holds it); anything else must complete when Secrets Manager retries it.
-    const unexplained = failures.filter((f) => !f.includes('already has 2 access keys'));
-    const violations = [...this.commonChecks(), ...unexplained.map((f) => `a rotation failed: ${f}`)];
-    return this.report(`rotate ${schedules.length} keys`, undefined, violations);
+    const violations = [...this.commonChecks(), ...unexplainedRotationFailures(failures)];
+    return this.report(`rotate ${secrets.length} keys`, undefined, violations);
   }
 
-  /** Time passes beyond every grace period, and the hourly schedule asks the rotation handler to end them. */
+  /**
+   * A rotation window that runs while the stack is deployed or deleted: Secrets Manager rotates on its schedule,
+   * whatever CloudFormation does. The rotations start `delayMs` after the stack operation.
+   */
+  public async rotateWhile(operation: { deploy: AppSpec } | 'teardown', delayMs: number): Promise<StepReport> {
+    const rotations = delay(delayMs).then(() => this.rotateAll());
+    const step = operation === 'teardown' ? await this.teardownStep() : await this.deployStep(operation.deploy);
+    const rotated = await rotations;
+    this.steps--; // One step, reported below.
+    await this.settle();
+    const what = operation === 'teardown' ? 'teardown' : `deploy ${describeSpec(operation.deploy)}`;
+    return this.report(`${what}, while ${rotated.step}`, step.status, [
+      ...step.violations,
+      ...rotated.violations.filter((v) => !step.violations.includes(v)),
+      ...(operation === 'teardown' ? this.commonChecks() : []),
+    ]);
+  }
+
+  /** Time passes beyond every grace period (at most 1,000 days), and the hourly schedule invokes its target. */
   public async expireGracePeriods(): Promise<StepReport> {
     const rules = [...this.cfn.resources.values()].filter((r) => r.definition.Type === 'AWS::Events::Rule');
+    for (const secret of this.fake.secrets.all()) this.fake.secrets.backdate(secret.arn, 1001 * 24 * 3600 * 1000);
     for (const rule of rules) {
       const target = (rule.properties.Targets as Array<{ Arn: string; Input: string }>)[0];
-      const input = JSON.parse(target.Input) as GracePeriodEvent;
-      for (const g of input.expireGracePeriods) this.fake.secrets.backdate(g.secretArn, g.gracePeriodSeconds * 1000);
-      await this.lambda.invokeSync(target.Arn, input);
+      await this.lambda.invokeSync(target.Arn, JSON.parse(target.Input));
     }
     return this.report('grace periods end', undefined, this.commonChecks());
+  }
+
+  /** An operator creates a key on a bucket outside the stack (it holds a slot; no secret records it). */
+  public createForeignKey(bucketName: string): StepReport {
+    const key = this.fake.lightsail.createKeyOutOfBand(bucketName);
+    if (key) this.foreignKeys.add(key);
+    return this.report(
+      `an operator creates key ${key ?? '(none: no slot)'} on ${bucketName}`,
+      undefined,
+      this.commonChecks(),
+    );
+  }
+
+  /** The operator deletes the keys they made outside the stack. */
+  public deleteForeignKeys(): StepReport {
+    for (const key of this.fake.lightsail.allKeys().filter((k) => this.foreignKeys.has(k.accessKeyId))) {
+      this.fake.lightsail.deleteKeyOutOfBand(key.bucketName, key.accessKeyId);
+    }
+    return this.report('the operator deletes the keys they made', undefined, this.commonChecks());
   }
 
   /** Schedules a key secret for deletion out of band (someone deleting it in the console). */
@@ -377,22 +398,26 @@ export class LifecycleWorld {
   }
 
   private newStack(): void {
-    const cfn = new CloudFormation(this.fake, this.lambda, this.responses, {
-      stackName: this.stackName,
-      stackId: newStackId(this.stackName),
-      region: REGION,
-      accountId: ACCOUNT,
-    });
+    const cfn = new CloudFormation(
+      this.fake,
+      this.lambda,
+      this.responses,
+      { stackName: this.stackName, stackId: newStackId(this.stackName), region: REGION, accountId: ACCOUNT },
+      this.rotation,
+    );
     // Options set on the world apply to every stack of the sequence (the object is shared on purpose).
     this.options.lambdaTimeoutMs ??= 60_000;
     cfn.options = this.options;
+    // An answer read after a rotation completed reports the rotated key.
+    cfn.onCustomAnswer = (resource, requestedAt) => {
+      if ((this.rotated.get(resource.physicalId) ?? Infinity) < requestedAt) this.rotated.delete(resource.physicalId);
+    };
     this.stacks.push(cfn);
-    this.rotated.clear();
   }
 
   private commonChecks(): string[] {
     return [
-      ...checkNoOrphans(this.fake, this.unrecordable).violations,
+      ...checkNoOrphans(this.fake, new Set([...this.unrecordable, ...this.foreignKeys])).violations,
       ...this.checkUnrecordedAccounted(),
       ...checkNoLeak(this.outputs(), this.fake.generatedSecrets()),
     ];
@@ -409,6 +434,30 @@ export class LifecycleWorld {
     for (const secret of this.fake.generatedSecrets())
       if (!this.allSecrets.includes(secret)) this.allSecrets.push(secret);
   }
+}
+
+/**
+ * Rotation failures a rotation may end with, each explained by its error: no free slot (a key the stack does not
+ * record holds it), the key's lineage closed or rotation turned off while it ran, a Lightsail operation that failed.
+ * Anything else must complete when Secrets Manager retries it.
+ */
+const EXPLAINED_ROTATION_FAILURES = [
+  'already has 2 access keys',
+  'cancelled',
+  'was closed',
+  'rotation is turned off',
+  'was ended',
+  'Lightsail operation',
+];
+
+function unexplainedRotationFailures(failures: readonly string[]): string[] {
+  return failures
+    .filter((f) => !EXPLAINED_ROTATION_FAILURES.some((reason) => f.includes(reason)))
+    .map((f) => `a rotation failed: ${f}`);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export function describeSpec(spec: AppSpec): string {
