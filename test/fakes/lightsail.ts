@@ -129,6 +129,18 @@ export class FakeLightsail {
     this.deferrals.push({ ...deferral, remaining: deferral.times ?? 1 });
   }
 
+  /** Deferrals not used up yet no longer apply (operations already deferred are still applied). */
+  clearDeferrals(): void {
+    this.deferrals = [];
+  }
+
+  /** Whether a key's creation was answered and is still to be applied (the key will appear unless it fails). */
+  isBeingCreated(accessKeyId: string): boolean {
+    return [...this.operations.values()].some(
+      (o) => o.accessKeyId === accessKeyId && o.operationType === 'CreateBucketAccessKey' && o.status === 'Started',
+    );
+  }
+
   /** Whether an operation is still to be applied. */
   hasPendingOperations(): boolean {
     return this.timers.size > 0;

@@ -168,6 +168,11 @@ export class FakeSecretsManager {
     if (version) version.stages = version.stages.filter((s) => s !== AWSPENDING);
   }
 
+  /** Takes labels off every version of a secret (what an older writer never put there). */
+  removeStages(arnOrName: string, matches: (stage: string) => boolean): void {
+    for (const v of this.existing(arnOrName).versions) v.stages = v.stages.filter((s) => !matches(s));
+  }
+
   /** Secrets Manager records the date of a rotation that completed. */
   markRotated(arnOrName: string): void {
     const secret = this.find(arnOrName);

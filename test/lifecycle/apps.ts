@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import { BucketAccessKey } from '../../lib';
 import { TRIPWIRE_TYPE } from './cloudformation';
@@ -22,8 +23,16 @@ export interface KeySpec {
   readonly bucket: string;
   readonly serial?: number;
   readonly retain?: boolean;
-  /** Scheduled rotation (the key must be alone on its bucket). */
-  readonly rotation?: { readonly days: number; readonly graceHours?: number };
+  /** Scheduled rotation (the key must be alone on its bucket); `immediately`: rotate when turned on or changed. */
+  readonly rotation?: { readonly days: number; readonly graceHours?: number; readonly immediately?: boolean };
+  /**
+   * A customer-managed KMS key of the stack for the key's secret. The stack defines the KMS keys its key secrets use,
+   * deleted with it (RemovalPolicy.DESTROY): a KMS key no secret uses any more leaves the app, and is scheduled for
+   * deletion.
+   */
+  readonly encryptionKey?: 'A' | 'B';
+  /** A logical id for the key's custom resource other than the one aws-cdk-lib gives it (an escape hatch). */
+  readonly resourceLogicalId?: string;
 }
 
 export interface AppSpec {
@@ -37,6 +46,8 @@ export interface AppSpec {
    * (or once nothing else runs): CloudFormation cancels the keys still being created or updated, and rolls back.
    */
   readonly failDuringKeys?: string;
+  /** Synthesized as the release before this one wrote it (see asPreviousRelease). */
+  readonly previousRelease?: boolean;
 }
 
 export interface SynthesizedApp {
@@ -63,17 +74,30 @@ export function synthesize(spec: AppSpec): SynthesizedApp {
       new lightsail.CfnBucket(stack, `Bucket-${name}`, { bucketName: name, bundleId: 'small_1_0' }),
     ]),
   );
+  const encryptionKeys = new Map(
+    [...new Set(spec.keys.flatMap((k) => (k.encryptionKey ? [k.encryptionKey] : [])))].map((name) => [
+      name,
+      new kms.Key(stack, `EncryptionKey${name}`, { removalPolicy: RemovalPolicy.DESTROY }),
+    ]),
+  );
   const keys = spec.keys.map((k) => {
     const bucket = buckets.get(k.bucket);
     return new BucketAccessKey(stack, k.id, {
       ...(bucket ? { bucket } : { bucketName: k.bucket }),
       serial: k.serial,
       removalPolicy: k.retain ? RemovalPolicy.RETAIN : undefined,
+      encryptionKey: k.encryptionKey && encryptionKeys.get(k.encryptionKey),
       rotation: k.rotation && {
         automaticallyAfter: Duration.days(k.rotation.days),
         gracePeriod: k.rotation.graceHours ? Duration.hours(k.rotation.graceHours) : undefined,
+        rotateImmediatelyOnUpdate: k.rotation.immediately,
       },
     });
+  });
+  spec.keys.forEach((k, i) => {
+    if (k.resourceLogicalId) {
+      (keys[i].node.findChild('Resource').node.defaultChild as CfnResource).overrideLogicalId(k.resourceLogicalId);
+    }
   });
   const tripwire = new CfnResource(stack, 'Tripwire', {
     type: TRIPWIRE_TYPE,
@@ -88,10 +112,29 @@ export function synthesize(spec: AppSpec): SynthesizedApp {
   }
 
   app.synth();
-  const template = JSON.parse(fs.readFileSync(path.join(assemblyDir, `${STACK_NAME}.template.json`), 'utf8'));
+  const synthesized = JSON.parse(fs.readFileSync(path.join(assemblyDir, `${STACK_NAME}.template.json`), 'utf8'));
+  const template = spec.previousRelease ? asPreviousRelease(synthesized) : synthesized;
   const result = { template, assemblyDir, synthMs: Date.now() - started };
   cache.set(key, result);
   return result;
+}
+
+/**
+ * The template as the release before this one wrote it, as far as the key's custom resource sees a difference: no
+ * `RotationSchedule` or `ServiceTimeout` property. (The simulator runs this release's handlers, which need the secret's
+ * rotation tags, so those stay. The previous release's handlers recorded no owner on a lineage: a scenario takes
+ * those labels off the fake's secrets to match.)
+ */
+function asPreviousRelease(template: Template): Template {
+  const resources = Object.entries(template.Resources).map(([id, resource]) => {
+    const properties = { ...resource.Properties };
+    if (resource.Type.startsWith('Custom::')) {
+      delete properties.RotationSchedule;
+      delete properties.ServiceTimeout;
+    }
+    return [id, { ...resource, Properties: properties }];
+  });
+  return { ...template, Resources: Object.fromEntries(resources) };
 }
 
 /** Every directory of synthesized output, for the leak search. */

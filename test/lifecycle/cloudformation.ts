@@ -239,6 +239,10 @@ export class CloudFormation {
     this.tripwires = [];
     if (!run.failure) return undefined;
     for (const logicalId of run.running.keys()) this.cancel(logicalId, actions);
+    // A resource of another type still being created or updated cannot be stopped half way: its provider finishes,
+    // and the rollback undoes what it did with the rest (a tripwire still waiting stands for a later failure).
+    const provided = [...run.running].filter(([id]) => PROVIDERS[template.Resources[id].Type] !== undefined);
+    await Promise.allSettled(provided.map(([, work]) => work));
     const failure = run.failure as Error;
     return String(failure?.message ?? failure);
   }

@@ -8,6 +8,7 @@
 import { fork } from 'node:child_process';
 import * as os from 'node:os';
 import fc from 'fast-check';
+import type { KeySpec } from './apps';
 import { type Sequence, runSequence, sequenceArb } from './sequences';
 import { LifecycleWorld, type UnrecordedKeys } from './world';
 
@@ -25,6 +26,50 @@ interface WorkerResult {
 
 const RESULT_MARK = 'LIFECYCLE_RESULT ';
 
+/** Counts what a sequence's steps draw, for the report. */
+function tallySteps(sequence: Sequence, count: (what: string) => void): void {
+  let keys = new Map<string, KeySpec>();
+  for (const step of sequence.steps) {
+    if (step.kind === 'deleteKeyOutOfBand') count('key deleted out of band');
+    if (step.kind === 'expireGracePeriods') count('grace periods end');
+    if (step.kind === 'redeployAfterDelete') count('stack deleted and deployed again at once (a new stack id)');
+    if (step.kind === 'teardownWhileRotating') count('stack deleted while a rotation runs');
+    if (step.kind === 'foreignKey') count('an operator makes a key on a bucket (may leave a rotation stuck)');
+    if ((step.kind === 'deploy' || step.kind === 'redeployAfterDelete') && step.app.failDuringKeys) {
+      count(`another resource fails while keys are deployed (after ${step.app.failDuringKeys})`);
+    }
+    if (step.kind === 'deploy' || step.kind === 'redeployAfterDelete') {
+      for (const key of step.app.keys) tallyKeyChange(keys.get(key.id), key, count);
+      keys = new Map(step.app.keys.map((k) => [k.id, k]));
+    }
+    if (step.kind !== 'deploy' && step.kind !== 'rotate') continue;
+    const where = step.kind === 'rotate' ? ' (rotation)' : '';
+    step.faults.forEach((f) => count(`fault ${f.kind} on ${f.operation}${where}`));
+    if (step.crashAfter) count(`crash after ${step.crashAfter}${where}`);
+    if (step.deferred) {
+      count(`Lightsail ${step.deferred.operationType} answered Started, then ${step.deferred.outcome}${where}`);
+    }
+    if (step.kind === 'rotate') continue;
+    if (step.rotateAfterMs !== undefined) count('a rotation runs while the stack deploys (and rolls back)');
+    if ((step.simulator.deliveries ?? 1) > 1) count(`request delivered ${step.simulator.deliveries} times`);
+    if (step.app.failAfterKeys)
+      count(`later resource fails (rollback physical id: ${step.simulator.rollbackPhysicalId})`);
+  }
+}
+
+/** What a deploy changes of one key's rotation and encryption. */
+function tallyKeyChange(before: KeySpec | undefined, after: KeySpec, count: (what: string) => void): void {
+  if (after.rotation && !after.rotation.immediately && !before?.rotation) {
+    count('rotation turned on with RotateImmediately=false (only testSecret)');
+  }
+  if (!before) return;
+  if (before.rotation && !after.rotation) count('rotation turned off');
+  if (!before.rotation && after.rotation) count('rotation turned on again or for the first time on a deployed key');
+  if (before.rotation && after.rotation && before.rotation.days !== after.rotation.days)
+    count('rotation schedule changed');
+  if (before.encryptionKey !== after.encryptionKey) count('encryption key changed');
+}
+
 async function runWorker(runs: number, seed: number): Promise<WorkerResult> {
   const world = await LifecycleWorld.start();
   const tally: Record<string, number> = {};
@@ -36,24 +81,19 @@ async function runWorker(runs: number, seed: number): Promise<WorkerResult> {
 
   const property = fc.asyncProperty(sequenceArb, async (sequence: Sequence) => {
     sequences++;
+    const started = Date.now();
     const reports = await runSequence(world, sequence);
-    for (const report of reports) if (report.status) count(report.status);
-    for (const step of sequence.steps) {
-      if (step.kind === 'deleteKeyOutOfBand') count('key deleted out of band');
-      if (step.kind === 'expireGracePeriods') count('grace periods end');
-      if (step.kind === 'redeployAfterDelete') count('stack deleted and deployed again at once (a new stack id)');
-      if ((step.kind === 'deploy' || step.kind === 'redeployAfterDelete') && step.app.failDuringKeys) {
-        count(`another resource fails while keys are deployed (after ${step.app.failDuringKeys})`);
-      }
-      if (step.kind !== 'deploy' && step.kind !== 'rotate') continue;
-      step.faults.forEach((f) =>
-        count(`fault ${f.kind} on ${f.operation}${step.kind === 'rotate' ? ' (rotation)' : ''}`),
+    // A sequence that takes long is worth a look (LIFECYCLE_SLOW_MS, off by default).
+    const slowMs = Number(process.env.LIFECYCLE_SLOW_MS ?? Infinity);
+    if (Date.now() - started > slowMs) {
+      console.error(
+        `slow sequence (${Date.now() - started} ms): ${JSON.stringify(sequence)}\n${reports.map((r) => r.step).join('\n')}`,
       );
-      if (step.crashAfter) count(`crash after ${step.crashAfter}${step.kind === 'rotate' ? ' (rotation)' : ''}`);
-      if (step.kind === 'rotate') continue;
-      if ((step.simulator.deliveries ?? 1) > 1) count(`request delivered ${step.simulator.deliveries} times`);
-      if (step.app.failAfterKeys)
-        count(`later resource fails (rollback physical id: ${step.simulator.rollbackPhysicalId})`);
+    }
+    for (const report of reports) if (report.status) count(report.status);
+    tallySteps(sequence, count);
+    for (const outcome of world.rotationOutcomes()) {
+      if (outcome.failure === 'cancelled') count('rotations cancelled while they ran (their schedule deleted)');
     }
     if (sequence.secretDeletedBeforeTeardown) count('secret scheduled for deletion out of band');
     for (const r of reports)

@@ -32,6 +32,8 @@ export interface RotationOutcome {
 export class RotationService {
   /** Rotations running in the background (started by RotateSecret), for settle(). */
   private readonly running = new Set<Promise<RotationOutcome>>();
+  /** The secrets whose rotation runs now: Secrets Manager runs one rotation of a secret at a time. */
+  private readonly rotating = new Set<string>();
   /** Every rotation window that ended, in order. */
   public readonly outcomes: RotationOutcome[] = [];
   /** Called when a rotation completed (finishSecret succeeded). */
@@ -58,12 +60,12 @@ export class RotationService {
   }
 
   /**
-   * A scheduled rotation window of one secret whose rotation is on: the incomplete rotation reattempted with its own
-   * token, or a new one.
+   * A scheduled rotation window of one secret whose rotation is on and not running: the incomplete rotation
+   * reattempted with its own token, or a new one.
    */
   public async rotateOnSchedule(secretArn: string): Promise<RotationOutcome | undefined> {
     const secret = this.fake.secrets.get(secretArn);
-    if (!secret?.rotation?.enabled || secret.deletedDate) return undefined;
+    if (!secret?.rotation?.enabled || secret.deletedDate || this.rotating.has(secretArn)) return undefined;
     const token =
       incompleteRotation(secret)?.versionId ?? this.fake.secrets.rotateSecret(secretArn, { immediately: true });
     return this.attempt(secretArn, token);
@@ -90,9 +92,14 @@ export class RotationService {
   /** Up to ATTEMPTS_PER_WINDOW runs of the four steps with the same token. */
   private async attempt(secretArn: string, token: string): Promise<RotationOutcome> {
     let failure: string | undefined;
-    for (let attempt = 1; attempt <= ATTEMPTS_PER_WINDOW; attempt++) {
-      failure = await this.runSteps(secretArn, token);
-      if (!failure || failure === 'cancelled') break;
+    this.rotating.add(secretArn);
+    try {
+      for (let attempt = 1; attempt <= ATTEMPTS_PER_WINDOW; attempt++) {
+        failure = await this.runSteps(secretArn, token);
+        if (!failure || failure === 'cancelled') break;
+      }
+    } finally {
+      this.rotating.delete(secretArn);
     }
     const outcome = { secretArn, token, failure };
     this.outcomes.push(outcome);

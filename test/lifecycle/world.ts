@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type AwsFake, type FaultSpec, startAwsFake } from '../fakes/aws-fake';
+import { type AwsFake, type FaultSpec, type RequestRecord, startAwsFake } from '../fakes/aws-fake';
 import { ResponseEndpoint } from '../support/capture';
 import { ACCOUNT, type AppSpec, REGION, STACK_NAME, assemblyRoot, synthesize } from './apps';
 import { CloudFormation, type SimulatorOptions, type StackStatus } from './cloudformation';
@@ -82,15 +82,27 @@ export class LifecycleWorld {
    * when (`performance.now()`).
    */
   public readonly rotated = new Map<string, number>();
+  /** Every rotation that completed, with when (`performance.now()`). */
+  private readonly rotationsCompleted: Array<{ readonly secretArn: string; readonly at: number }> = [];
   public rotationFailures = 0;
   /** Why rotations failed, for reports. */
   public readonly rotationFailureReasons: string[] = [];
+  /** The function that created each key, for violation reports. */
+  private readonly creators = new Map<string, string>();
   /** Keys made outside the stack (an operator's), which no secret records. */
   public readonly foreignKeys = new Set<string>();
   public steps = 0;
   private outputStart = 0;
+  private rotationOutcomesStart = 0;
   private responsesStart = 0;
   private crashes: Array<{ operation: string; remaining: number }> = [];
+  private pauses: Array<{
+    readonly operation: string;
+    readonly caller: string;
+    readonly matches: (input: Record<string, unknown>) => boolean;
+    readonly reach: () => void;
+    readonly released: Promise<void>;
+  }> = [];
 
   private constructor(
     public readonly fake: AwsFake,
@@ -98,7 +110,10 @@ export class LifecycleWorld {
     public readonly lambda: LambdaService,
     public readonly rotation: RotationService,
   ) {
-    rotation.onRotated = (secretArn) => this.rotated.set(secretArn, performance.now());
+    rotation.onRotated = (secretArn) => {
+      this.rotated.set(secretArn, performance.now());
+      this.rotationsCompleted.push({ secretArn, at: performance.now() });
+    };
     this.newStack();
   }
 
@@ -115,11 +130,14 @@ export class LifecycleWorld {
     this.drifted.clear();
     this.deletedOutOfBand.clear();
     this.rotated.clear();
+    this.rotationsCompleted.length = 0;
     this.foreignKeys.clear();
     this.rotationFailures = 0;
     this.rotationFailureReasons.length = 0;
     this.crashes = [];
+    this.pauses = [];
     this.outputStart = this.lambda.output.length;
+    this.rotationOutcomesStart = this.rotation.outcomes.length;
     this.responsesStart = this.responses.responses.length;
     const { externalBuckets = [], deployedStackName = STACK_NAME, ...simulator } = options;
     this.externalBuckets = externalBuckets;
@@ -130,15 +148,18 @@ export class LifecycleWorld {
     for (const name of externalBuckets) this.fake.lightsail.createBucket(name);
     // KMS judges the handlers' requests by the IAM policies deployed in the stack at that moment.
     this.fake.kms.permits = (...request) => this.cfn.kmsPermits(...request);
-    // The keys each execution environment created in the invocation it is running.
+    // The keys each execution environment created in the invocation it is running, and which function made each key.
     const createdBy = new Map<string, string[]>();
+    this.creators.clear();
     this.lambda.onInvocationStart = (container) => createdBy.delete(container);
     this.fake.afterOperation = async (record, answer) => {
       const created = (answer as { accessKey?: { accessKeyId?: string } }).accessKey?.accessKeyId;
       const container = containerOf(record.userAgent);
       if (created && container) createdBy.set(container, [...(createdBy.get(container) ?? []), created]);
+      if (created) this.creators.set(created, (container && this.lambda.functionOf(container)) ?? record.userAgent);
       if (created && record.fault === 'dropAfterCommit') this.unrecordable.add(created);
       await this.cfn.afterOperation(record.operation);
+      await this.holdIfPaused(record, container);
       const crash = this.crashes.find((c) => c.operation === record.operation && c.remaining > 0);
       if (!crash) return;
       crash.remaining--;
@@ -148,7 +169,8 @@ export class LifecycleWorld {
         const recorded = recordedKeyIds(this.fake);
         const onBuckets = new Set(this.fake.lightsail.allKeys().map((k) => k.accessKeyId));
         for (const id of createdBy.get(container) ?? []) {
-          if (!recorded.has(id) && onBuckets.has(id)) this.unrecordable.add(id);
+          const exists = onBuckets.has(id) || this.fake.lightsail.isBeingCreated(id);
+          if (!recorded.has(id) && exists) this.unrecordable.add(id);
         }
         createdBy.delete(container);
       }
@@ -192,7 +214,7 @@ export class LifecycleWorld {
     }
     if (status === 'UPDATE_ROLLBACK_COMPLETE') {
       // A rotation that completed while the deploy ran changed the key legitimately.
-      const rotatedMeanwhile = [...this.rotated].filter(([, at]) => at > started).map(([arn]) => arn);
+      const rotatedMeanwhile = this.rotationsCompleted.filter((r) => r.at > started).map((r) => r.secretArn);
       violations.push(...checkRollback(this.fake, this.cfn, before, this.drifted, new Set(rotatedMeanwhile)));
     }
     // A rollback that cannot complete leaves the stack for an operator to repair: never acceptable.
@@ -253,6 +275,11 @@ export class LifecycleWorld {
       .map((id) => `key ${id}, which no handler saw, was deleted by a handler`);
   }
 
+  /** The rotation windows that ended in this sequence. */
+  public rotationOutcomes() {
+    return this.rotation.outcomes.slice(this.rotationOutcomesStart);
+  }
+
   /** Custom resource Creates CloudFormation cancelled in this sequence. */
   public cancelledCreates(): number {
     return this.stacks.flatMap((s) => s.events).filter((e) => e.failure === 'Resource creation cancelled').length;
@@ -267,6 +294,35 @@ export class LifecycleWorld {
 
   private lastFailures(): string {
     return this.cfn.texts().slice(-3).join(' | ');
+  }
+
+  /**
+   * Holds the next call of `operation` made by a function whose ARN contains `caller` (and whose input `matches`)
+   * right after it took effect, before its caller sees the answer, until `release()`: a scenario interleaves a
+   * rotation and a stack operation with it. `reached` resolves when the call is held.
+   */
+  public pauseAfter(
+    operation: string,
+    caller: 'RotationHandler' | 'ProviderHandler',
+    matches: (input: Record<string, unknown>) => boolean = () => true,
+  ): { reached: Promise<void>; release: () => void } {
+    let reach = () => {};
+    let release = () => {};
+    const reached = new Promise<void>((resolve) => (reach = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.pauses.push({ operation, caller, matches, reach, released });
+    return { reached, release };
+  }
+
+  private async holdIfPaused(record: RequestRecord, container: string | undefined): Promise<void> {
+    const fn = (container && this.lambda.functionOf(container)) || '';
+    const pause = this.pauses.find(
+      (p) => p.operation === record.operation && fn.includes(p.caller) && p.matches(record.input),
+    );
+    if (!pause) return;
+    this.pauses = this.pauses.filter((p) => p !== pause);
+    pause.reach();
+    await pause.released;
   }
 
   /** Lambda is killed right after the next `times` calls of `operation` took effect, before it sees the answer. */
@@ -298,31 +354,37 @@ export class LifecycleWorld {
    * left incomplete is reattempted with its own token, otherwise a new one starts (secrets-manager-rotation.ts).
    */
   public async rotateAll(): Promise<StepReport> {
+    const { rotated, failures } = await this.rotationWindow();
+    return this.report(`rotate ${rotated} keys`, undefined, [...this.commonChecks(), ...failures]);
+  }
+
+  /**
+   * A rotation window that runs while the stack is deployed or deleted: Secrets Manager rotates on its schedule,
+   * whatever CloudFormation does. The rotations start `delayMs` after the stack operation; the invariants are checked
+   * once both are done.
+   */
+  public async rotateWhile(operation: { deploy: AppSpec } | 'teardown', delayMs: number): Promise<StepReport> {
+    const window = delay(delayMs).then(() => this.rotationWindow());
+    const step = operation === 'teardown' ? await this.teardownStep() : await this.deployStep(operation.deploy);
+    const { rotated, failures } = await window;
+    await this.settle();
+    const what = operation === 'teardown' ? 'teardown' : `deploy ${describeSpec(operation.deploy)}`;
+    const late = this.commonChecks().filter((v) => !step.violations.includes(v));
+    return this.report(`${what}, while ${rotated} keys rotate`, step.status, [
+      ...step.violations,
+      ...late,
+      ...failures,
+    ]);
+  }
+
+  /** Rotates every secret whose rotation is on; returns how many, and the failures no error explains. */
+  private async rotationWindow(): Promise<{ rotated: number; failures: string[] }> {
     const secrets = this.rotation.rotatingSecrets();
     const outcomes = await Promise.all(secrets.map((arn) => this.rotation.rotateOnSchedule(arn)));
     const failures = outcomes.flatMap((o) => (o?.failure ? [o.failure] : []));
     this.rotationFailures += failures.length;
     this.rotationFailureReasons.push(...failures);
-    const violations = [...this.commonChecks(), ...unexplainedRotationFailures(failures)];
-    return this.report(`rotate ${secrets.length} keys`, undefined, violations);
-  }
-
-  /**
-   * A rotation window that runs while the stack is deployed or deleted: Secrets Manager rotates on its schedule,
-   * whatever CloudFormation does. The rotations start `delayMs` after the stack operation.
-   */
-  public async rotateWhile(operation: { deploy: AppSpec } | 'teardown', delayMs: number): Promise<StepReport> {
-    const rotations = delay(delayMs).then(() => this.rotateAll());
-    const step = operation === 'teardown' ? await this.teardownStep() : await this.deployStep(operation.deploy);
-    const rotated = await rotations;
-    this.steps--; // One step, reported below.
-    await this.settle();
-    const what = operation === 'teardown' ? 'teardown' : `deploy ${describeSpec(operation.deploy)}`;
-    return this.report(`${what}, while ${rotated.step}`, step.status, [
-      ...step.violations,
-      ...rotated.violations.filter((v) => !step.violations.includes(v)),
-      ...(operation === 'teardown' ? this.commonChecks() : []),
-    ]);
+    return { rotated: secrets.length, failures: unexplainedRotationFailures(failures) };
   }
 
   /** Time passes beyond every grace period (at most 1,000 days), and the hourly schedule invokes its target. */
@@ -364,6 +426,12 @@ export class LifecycleWorld {
       undefined,
       this.commonChecks(),
     );
+  }
+
+  /** The invariants that hold between steps, checked now (after a scenario released what it paused). */
+  public async checkInvariants(): Promise<string[]> {
+    await this.settle();
+    return this.commonChecks();
   }
 
   /** Everything the system under test printed or answered in this sequence. */
@@ -417,7 +485,10 @@ export class LifecycleWorld {
 
   private commonChecks(): string[] {
     return [
-      ...checkNoOrphans(this.fake, new Set([...this.unrecordable, ...this.foreignKeys])).violations,
+      ...checkNoOrphans(this.fake, new Set([...this.unrecordable, ...this.foreignKeys])).violations.map((v) => {
+        const key = /orphan key (\w+)/.exec(v)?.[1];
+        return key && this.creators.has(key) ? `${v} (created by ${this.creators.get(key)})` : v;
+      }),
       ...this.checkUnrecordedAccounted(),
       ...checkNoLeak(this.outputs(), this.fake.generatedSecrets()),
     ];
