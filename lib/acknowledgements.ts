@@ -17,7 +17,7 @@ export const HANDLERS: readonly Acknowledgement[] = [
   {
     rule: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
     reason:
-      'lightsail:GetBucketAccessKeys and lightsail:GetBuckets have no resource type in IAM and take only "*"; both only read.',
+      'lightsail:GetBucketAccessKeys, lightsail:GetBuckets, lightsail:GetOperation and (for the rotation handler) secretsmanager:ListSecrets have no resource type in IAM and take only "*"; all only read, and ListSecrets lists names and tags, never values.',
   },
   {
     rule: 'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy',
@@ -52,6 +52,8 @@ export const WILDCARD_REASONS = {
     "Scoped to this stack's BucketAccessKey secrets by name prefix: listing each secret would grow the policy with every key, past IAM's size limit for large stacks.",
   bucketByName:
     'A bucket given by name only: Lightsail bucket ARNs hold an id, not the name, so no ARN can name it. Pass the CfnBucket as `bucket` to scope this to its ARN.',
+  kmsKeys:
+    "Any KMS key, but only through Secrets Manager and only for this stack's key secrets (the kms:EncryptionContext:SecretARN condition): versions written under an earlier encryptionKey stay readable, at a fixed policy size.",
   manyBuckets: (named: number) =>
     `Keys of more than ${named} buckets: one ARN per bucket would exceed IAM's policy size quota (about 85 characters each; 6,144 for a managed policy, where aws-cdk-lib moves a statement that does not fit inline). A synth warning says so.`,
 };

@@ -2,11 +2,13 @@ import {
   CfnDeletionPolicy,
   type CfnResource,
   CustomResource,
+  type Duration,
   type IResource,
   Lazy,
   RemovalPolicy,
   Resource,
   SecretValue,
+  Tags,
 } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -19,7 +21,9 @@ import { BucketSlots } from './bucket-slots';
 import {
   ATTR_ACCESS_KEY_ID,
   ATTR_SECRET_ARN,
+  GRACE_PERIOD_TAG,
   type KeyResourceProperties,
+  ROTATION_TAG,
   RESOURCE_TYPE,
   type RemovalPolicyValue,
   SECRET_PLACEHOLDER,
@@ -189,7 +193,6 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     if (props.logRetention !== undefined) provider.useLogRetention(props.logRetention, this);
     if (props.bucket) provider.grantBucket(props.bucket.attrBucketArn);
     else provider.grantBucketByName();
-    if (props.encryptionKey) provider.grantEncryptionKey(props.encryptionKey);
     BucketSlots.of(this).use(this, bucketName, props.bucket, props.rotation ? 2 : 1);
 
     // The lineage's secret. Its name holds the bucket and the serial, so changing either makes CloudFormation
@@ -201,6 +204,8 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
       generateSecretString: { ...SECRET_PLACEHOLDER },
       removalPolicy,
     });
+    const schedule = props.rotation && rotationScheduleExpression(props.rotation);
+    if (props.rotation && schedule) tagForRotation(this.keySecret, schedule, props.rotation.gracePeriod);
     const properties: KeyResourceProperties = {
       SecretArn: this.keySecret.secretArn,
       BucketName: props.bucket ? props.bucket.ref : bucketName,
@@ -210,6 +215,7 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
       RemovalPolicy: Lazy.string({
         produce: () => removalPolicyValue(this.deletionPolicy() === CfnDeletionPolicy.RETAIN),
       }) as RemovalPolicyValue,
+      RotationSchedule: schedule,
     };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.function.functionArn,
@@ -223,7 +229,7 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     // Consumers reach the secret through the custom resource, so they deploy after the key was written into it.
     this.secret = new KeySecret(this, 'KeySecret', this.keySecret, this.resource.getAttString(ATTR_SECRET_ARN));
     this.secretAccessKey = SecretValue.secretsManager(this.secret.secretArn, { jsonField: 'secretAccessKey' });
-    if (props.rotation) this.rotate(provider, props.rotation);
+    if (props.rotation && schedule) this.rotate(provider, props.rotation, schedule);
     else acknowledge(this, KEY_WITHOUT_ROTATION);
   }
 
@@ -251,15 +257,25 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
   }
 
   /** Attaches Secrets Manager rotation to the secret, once the custom resource has written the key into it. */
-  private rotate(provider: BucketAccessKeyProvider, rotation: BucketAccessKeyRotation): void {
+  private rotate(provider: BucketAccessKeyProvider, rotation: BucketAccessKeyRotation, expression: string): void {
     const schedule = new secretsmanager.CfnRotationSchedule(this, 'RotationSchedule', {
       secretId: this.keySecret.secretArn,
       rotationLambdaArn: provider.rotationFunction().functionArn,
-      rotationRules: { scheduleExpression: rotationScheduleExpression(rotation) },
+      rotationRules: { scheduleExpression: expression },
       rotateImmediatelyOnUpdate: rotation.rotateImmediatelyOnUpdate ?? false,
     });
-    // Rotation needs a key to rotate, and the permission that lets Secrets Manager invoke the handler.
+    // Rotation needs a key to rotate, and the permission that lets Secrets Manager invoke the handler. Depending on
+    // the custom resource also orders a change of the schedule after the custom resource's Update (contract.ts).
     schedule.node.addDependency(this.resource, provider.rotationFunction());
-    if (rotation.gracePeriod) provider.expireGracePeriod(this.secret.secretArn, rotation.gracePeriod);
+    if (rotation.gracePeriod) provider.expireGracePeriods();
   }
+}
+
+/**
+ * The tags the rotation handler reads (contract.ts): rotation is on, with this schedule, and the grace period in
+ * seconds. CloudFormation changes tags in place, without a new secret version.
+ */
+function tagForRotation(secret: secretsmanager.Secret, schedule: string, gracePeriod: Duration | undefined): void {
+  Tags.of(secret).add(ROTATION_TAG, schedule);
+  if (gracePeriod) Tags.of(secret).add(GRACE_PERIOD_TAG, String(gracePeriod.toSeconds()));
 }

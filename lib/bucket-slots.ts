@@ -11,7 +11,7 @@ import { MAX_KEYS_PER_BUCKET } from './contract';
 const ID = 'LightsailBucketAccessKeySlots';
 
 interface SlotUser {
-  readonly path: string;
+  readonly key: IConstruct;
   readonly bucketName: string;
   readonly slots: number;
 }
@@ -32,11 +32,17 @@ export class BucketSlots extends Construct {
     this.node.addValidation({ validate: () => this.overbooked() });
   }
 
-  /** Counts the slots a key takes on its bucket (given as `bucket`, or by `bucketName`). */
+  /**
+   * Counts the slots a key takes on its bucket (given as `bucket`, or by `bucketName`). A key deploys after the keys
+   * of its stack already on that bucket: a key that frees a slot in the same deploy (rotation turned off deletes the
+   * previous key) does so before a new key needs it, as the count here assumes.
+   */
   public use(key: IConstruct, bucketName: string, bucket: lightsail.CfnBucket | undefined, slots: number): void {
     const id = `${Stack.of(key).region}/${bucket && Token.isUnresolved(bucketName) ? bucket.node.path : bucketName}`;
     const users = this.byBucket.get(id) ?? [];
-    users.push({ path: key.node.path, bucketName, slots });
+    const before = users.filter((u) => Stack.of(u.key) === Stack.of(key)).at(-1);
+    if (before) key.node.addDependency(before.key);
+    users.push({ key, bucketName, slots });
     this.byBucket.set(id, users);
   }
 
@@ -45,7 +51,7 @@ export class BucketSlots extends Construct {
     for (const users of this.byBucket.values()) {
       const slots = users.reduce((n, u) => n + u.slots, 0);
       if (slots <= MAX_KEYS_PER_BUCKET) continue;
-      const count = (u: SlotUser) => (u.slots === 2 ? `${u.path} rotates: 2` : `${u.path}: 1`);
+      const count = (u: SlotUser) => (u.slots === 2 ? `${u.key.node.path} rotates: 2` : `${u.key.node.path}: 1`);
       errors.push(
         `Bucket "${users[0].bucketName}" needs ${slots} key slots (${users.map(count).join(', ')}), but Lightsail ` +
           `allows at most ${MAX_KEYS_PER_BUCKET} access keys per bucket. A rotating key uses two: the current key ` +

@@ -71,6 +71,12 @@ export interface KeyResourceProperties {
   /** The bucket's S3 endpoint when the construct knows it (a CfnBucket's `attrUrl`); else read from GetBuckets. */
   readonly Endpoint?: string;
   readonly RemovalPolicy: RemovalPolicyValue;
+  /**
+   * The rotation schedule (a Secrets Manager schedule expression) when the key rotates. Its change sends the
+   * resource an Update before CloudFormation updates or deletes the RotationSchedule, which depends on it: turning
+   * rotation off ends the rotated-out keys, and a changed schedule first ends a rotation left incomplete.
+   */
+  readonly RotationSchedule?: string;
 }
 
 /**
@@ -101,6 +107,7 @@ export function parseKeyResourceProperties(raw: unknown, mode: 'strict' | 'lenie
     BucketName: required('BucketName'),
     Endpoint: text('Endpoint'),
     RemovalPolicy: removalPolicyValue(removal === removalPolicyValue(true)),
+    RotationSchedule: text('RotationSchedule'),
   };
 }
 
@@ -127,15 +134,37 @@ export interface KeySecretValue {
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
 
-/** One rotating key secret whose previous key keeps working for a grace period after a rotation. */
-export interface GracePeriod {
-  readonly secretArn: string;
-  readonly gracePeriodSeconds: number;
-}
+/**
+ * Tags the construct puts on a rotating key's secret (CloudFormation applies them before it updates the key, and
+ * restores them in a rollback): the rotation handler rotates a secret only while it has `ROTATION_TAG` (its value is
+ * the schedule), and ends the grace period of the secrets that have `GRACE_PERIOD_TAG` (its value in seconds).
+ */
+export const ROTATION_TAG = 'lightsail-bucket-access-key:rotation';
+export const GRACE_PERIOD_TAG = 'lightsail-bucket-access-key:grace-period-seconds';
 
-/** What the hourly grace-period schedule sends the rotation handler: every rotating key secret with a grace period. */
+/**
+ * What the hourly grace-period schedule sends the rotation handler: the name prefix of the stack's key secrets, among
+ * which it finds those with a grace period (ListSecrets by name prefix and tag). The input has the same size however
+ * many keys the stack has (EventBridge takes at most 8,192 characters per target input).
+ */
 export interface GracePeriodEvent {
-  readonly expireGracePeriods: readonly GracePeriod[];
+  readonly expireGracePeriods: { readonly secretNamePrefix: string };
 }
 
 export const GRACE_PERIODS_FIELD: keyof GracePeriodEvent = 'expireGracePeriods';
+
+/**
+ * Staging labels the handlers put on versions of a key secret besides Secrets Manager's own: `RETIRED_STAGE` marks
+ * a lineage closed (docs/design.md, "Closing a lineage"), `OWNER_STAGE_PREFIX` + a logical id names each custom
+ * resource that holds the lineage (one adopting it under a new logical id holds it too, until CloudFormation deletes
+ * one of them).
+ */
+export const RETIRED_STAGE = 'lineage:retired';
+export const OWNER_STAGE_PREFIX = 'lineage:owner:';
+
+/**
+ * The label of a version whose key Lightsail had not finished creating when it was written, followed by the id of
+ * the creating operation (lineage.ts): whoever finds that key missing, or is about to delete it, waits for the
+ * operation first. The writer takes the label off once the operation is terminal.
+ */
+export const CREATING_STAGE_PREFIX = 'lineage:creating:';

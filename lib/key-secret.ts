@@ -127,11 +127,20 @@ export class KeySecret extends Resource implements secretsmanager.ISecret {
     this.owned.denyAccountRootDelete();
   }
 
+  /**
+   * Refused: the key rotates through its own `rotation` prop. A schedule added here would replace the key's rotation
+   * configuration (a secret has one) or run another rotation function, which writes values the key's handlers do not
+   * record keys from, so its keys would be lost track of.
+   */
   public addRotationSchedule(
     id: string,
-    options: secretsmanager.RotationScheduleOptions,
+    _options: secretsmanager.RotationScheduleOptions,
   ): secretsmanager.RotationSchedule {
-    return new secretsmanager.RotationSchedule(this, id, { secret: this, ...options });
+    return fail(
+      this.node.scope ?? this,
+      `its secret rotates through the key's own rotation, not secret.addRotationSchedule('${id}', ...). Give the ` +
+        'BucketAccessKey the `rotation` prop (a schedule and an optional grace period) instead.',
+    );
   }
 
   public attach(target: secretsmanager.ISecretAttachmentTarget): secretsmanager.ISecret {

@@ -1,7 +1,7 @@
 /**
  * The handlers every BucketAccessKey of a stack shares: the custom resource handler, and the rotation handler once
  * a key rotates. Each is one Lambda function with its own role; they share one log group. Each key adds only what
- * it needs to the roles (its bucket, its KMS key): the policies grow with the number of distinct buckets, not keys.
+ * it needs to the roles (its bucket): the policies grow with the number of distinct buckets, not keys.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,12 +9,11 @@ import { ArnFormat, Aws, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
 import { HANDLERS, WILDCARD_REASONS, acknowledge, wildcardResource } from './acknowledgements';
-import { GRACE_PERIODS_FIELD, type GracePeriod, STACK_ID_PARTS, keySecretNamePrefix } from './contract';
+import { GRACE_PERIODS_FIELD, type GracePeriodEvent, STACK_ID_PARTS, keySecretNamePrefix } from './contract';
 import { fail, warn, warnOfRegionWithoutLightsail } from './validation';
 
 /** Where the build puts the pre-bundled handlers (see scripts/bundle-handlers.mjs). */
@@ -49,15 +48,13 @@ export class BucketAccessKeyProvider extends Construct {
   public readonly function: lambda.Function;
   private readonly logGroup: logs.LogGroup;
   private readonly keySecrets: string;
-  private readonly roles: iam.Role[] = [];
   /** Statements every handler's role holds, which grow as keys are added: the buckets, then the KMS keys. */
   private readonly keyStatement = new iam.PolicyStatement({
     actions: ['lightsail:CreateBucketAccessKey', 'lightsail:DeleteBucketAccessKey'],
   });
-  private readonly kmsStatements = new Map<kms.IKey, iam.PolicyStatement>();
   private rotation: lambda.Function | undefined;
+  private gracePeriodSchedule: events.Rule | undefined;
   private readonly buckets = new Set<string>();
-  private readonly gracePeriods: GracePeriod[] = [];
   private logRetention: { days: logs.RetentionDays; by: string } | undefined;
 
   private constructor(scope: Stack, id: string) {
@@ -81,9 +78,12 @@ export class BucketAccessKeyProvider extends Construct {
     this.function = this.newHandler('', HANDLER_ASSET_DIR, {
       description: 'Lightsail bucket access keys for this stack (BucketAccessKey custom resources)',
       secretActions: [
+        'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
         'secretsmanager:PutSecretValue',
         'secretsmanager:ListSecretVersionIds',
+        // Owner labels, and taking AWSPENDING off a rotation it ends.
+        'secretsmanager:UpdateSecretVersionStage',
         // Only to read the record of keys of a secret scheduled for deletion outside CloudFormation, on Delete.
         'secretsmanager:RestoreSecret',
       ],
@@ -91,7 +91,11 @@ export class BucketAccessKeyProvider extends Construct {
     });
     // The role's policy is a dependency of the function, and every key's custom resource references the function,
     // so CloudFormation deletes the keys before it deletes the permissions their Delete needs.
-    acknowledge(this, [...HANDLERS, wildcardResource(this, this.keySecrets, WILDCARD_REASONS.keySecrets)]);
+    acknowledge(this, [
+      ...HANDLERS,
+      wildcardResource(this, this.keySecrets, WILDCARD_REASONS.keySecrets),
+      wildcardResource(this, this.anyKmsKeyArn, WILDCARD_REASONS.kmsKeys),
+    ]);
   }
 
   /**
@@ -140,18 +144,6 @@ export class BucketAccessKeyProvider extends Construct {
     this.keyStatement.addResources(bucketArn);
   }
 
-  /** Lets the handlers write and read secrets encrypted with a customer-managed KMS key, through Secrets Manager only. */
-  public grantEncryptionKey(key: kms.IKey): void {
-    if (this.kmsStatements.has(key)) return;
-    const statement = new iam.PolicyStatement({
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      resources: [key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
-    });
-    this.kmsStatements.set(key, statement);
-    for (const role of this.roles) role.addToPrincipalPolicy(statement);
-  }
-
   /** Sets the handlers' log retention; every key of the stack that sets it must agree. */
   public useLogRetention(days: logs.RetentionDays, key: IConstruct): void {
     if (this.logRetention && this.logRetention.days !== days) {
@@ -179,6 +171,11 @@ export class BucketAccessKeyProvider extends Construct {
         // As long as the custom resource handler's: both retry throttled calls for minutes (see lambda/shared/aws.ts).
         timeout: Duration.minutes(5),
       });
+      // The grace-period schedule finds the stack's key secrets that have a grace period by their name prefix and
+      // tag. ListSecrets takes no resource (IAM: "*"); it lists names and tags, never values.
+      this.rotation.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }),
+      );
       this.rotation.addPermission('InvokedBySecretsManager', {
         principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
         sourceAccount: Aws.ACCOUNT_ID,
@@ -188,24 +185,45 @@ export class BucketAccessKeyProvider extends Construct {
   }
 
   /**
-   * Ends a rotated-out key's grace period within an hour of its end: one hourly schedule per stack asks the
-   * rotation handler to check every key that has a grace period.
+   * Ends rotated-out keys' grace periods within an hour of their end: one hourly schedule per stack asks the rotation
+   * handler to check the stack's key secrets that have a grace period (their tag). Its input names the secrets' name
+   * prefix, not the secrets: the same few characters however many keys the stack has.
    */
-  public expireGracePeriod(secretArn: string, gracePeriod: Duration): void {
-    if (this.gracePeriods.length === 0) {
-      new events.Rule(this, 'GracePeriodSchedule', {
-        description: 'Ends the grace period of rotated-out Lightsail bucket access keys',
-        schedule: events.Schedule.rate(Duration.hours(1)),
-        targets: [
-          new targets.LambdaFunction(this.rotationFunction(), {
-            event: events.RuleTargetInput.fromObject({
-              [GRACE_PERIODS_FIELD]: Lazy.any({ produce: () => this.gracePeriods }),
-            }),
-          }),
-        ],
-      });
-    }
-    this.gracePeriods.push({ secretArn, gracePeriodSeconds: gracePeriod.toSeconds() });
+  public expireGracePeriods(): void {
+    if (this.gracePeriodSchedule) return;
+    const event: GracePeriodEvent = {
+      [GRACE_PERIODS_FIELD]: { secretNamePrefix: BucketAccessKeyProvider.secretNamePrefix() },
+    };
+    this.gracePeriodSchedule = new events.Rule(this, 'GracePeriodSchedule', {
+      description: 'Ends the grace period of rotated-out Lightsail bucket access keys',
+      schedule: events.Schedule.rate(Duration.hours(1)),
+      targets: [
+        new targets.LambdaFunction(this.rotationFunction(), { event: events.RuleTargetInput.fromObject(event) }),
+      ],
+    });
+  }
+
+  /**
+   * Using any KMS key that encrypts one of this stack's key secrets, through Secrets Manager only: Secrets Manager
+   * calls KMS with the secret's ARN in the encryption context ("Secret encryption and decryption", Secrets Manager
+   * user guide), which scopes the grant to the stack's key secrets. Every version the lineage ever wrote stays
+   * readable when `encryptionKey` changes (Secrets Manager re-encrypts only the current, pending and previous
+   * versions), and the statement has the same size however many keys the stack has. The key's own policy must allow
+   * the account's IAM policies, as a KMS key's default policy does.
+   */
+  private kmsStatement(): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [this.anyKmsKeyArn],
+      conditions: {
+        StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` },
+        StringLike: { 'kms:EncryptionContext:SecretARN': this.keySecrets },
+      },
+    });
+  }
+
+  private get anyKmsKeyArn(): string {
+    return Stack.of(this).formatArn({ service: 'kms', account: '*', resource: 'key', resourceName: '*' });
   }
 
   private newHandler(
@@ -229,15 +247,17 @@ export class BucketAccessKeyProvider extends Construct {
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         resources: [this.logGroup.logGroupArn],
       }),
-      // GetBucketAccessKeys and GetBuckets have no resource type in IAM: they take "*".
-      new iam.PolicyStatement({ actions: ['lightsail:GetBucketAccessKeys', 'lightsail:GetBuckets'], resources: ['*'] }),
+      // GetBucketAccessKeys, GetBuckets and GetOperation have no resource type in IAM: they take "*".
+      new iam.PolicyStatement({
+        actions: ['lightsail:GetBucketAccessKeys', 'lightsail:GetBuckets', 'lightsail:GetOperation'],
+        resources: ['*'],
+      }),
       new iam.PolicyStatement({ actions: options.secretActions, resources: [this.keySecrets] }),
       this.keyStatement,
-      ...this.kmsStatements.values(),
+      this.kmsStatement(),
     ]) {
       role.addToPrincipalPolicy(statement);
     }
-    this.roles.push(role);
     return new lambda.Function(this, `${prefix}Handler`, {
       description: options.description,
       runtime: lambda.Runtime.NODEJS_24_X,

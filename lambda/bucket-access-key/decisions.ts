@@ -9,7 +9,7 @@ import {
   removalPolicyValue,
 } from '../../lib/contract';
 import type { BucketKeyInfo } from '../shared/aws';
-import { RETIRED_MARKER, lineageToken, parseKeySecret, replacementToken } from '../shared/key-secret';
+import { lineageToken, parseKeySecret, replacementToken } from '../shared/key-secret';
 
 /**
  * Whether a secret ARN names one of this stack's key secrets (contract.ts, `keySecretArnPrefix`). Nothing else is
@@ -80,10 +80,13 @@ export type LineageState =
   /** The secret does not exist (any more): CloudFormation created it with a value, so it always has a current one. */
   | { readonly kind: 'missing' };
 
-/** The state of a lineage from its secret's AWSCURRENT version (undefined: the secret has none, so is gone). */
-export function lineageState(current: { readonly secretString?: string } | undefined): LineageState {
+/**
+ * The state of a lineage from its secret's AWSCURRENT version (undefined: the secret has none, so is gone) and whether
+ * a closer retired it (lineage.ts).
+ */
+export function lineageState(current: { readonly secretString?: string } | undefined, retired: boolean): LineageState {
   if (!current) return { kind: 'missing' };
-  if (current.secretString === RETIRED_MARKER) return { kind: 'retired' };
+  if (retired) return { kind: 'retired' };
   const key = parseKeySecret(current.secretString);
   return key ? { kind: 'key', key } : { kind: 'placeholder' };
 }

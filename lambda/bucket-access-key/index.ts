@@ -8,7 +8,8 @@ import { parseKeyResourceProperties } from '../../lib/contract';
 import { keyCreationDeadline } from '../shared/key-creation';
 import { failureResponse, sendResponse, successResponse, type CfnResponse } from '../shared/cfn-response';
 import { describeError, logLine } from '../shared/log';
-import { type Invocation, type LifecycleResult, onCreate, onDelete, onUpdate } from './lifecycle';
+import { onDelete } from './delete';
+import { type Invocation, type LifecycleResult, onCreate, onUpdate } from './lifecycle';
 
 /** Time kept back from the Lambda timeout to answer CloudFormation when the work runs late. */
 const ANSWER_RESERVE_MS = 15_000;
@@ -18,6 +19,7 @@ export async function handler(event: CloudFormationCustomResourceEvent, context?
   const invocation: Invocation = {
     region: process.env.AWS_REGION ?? '',
     stackId: event.StackId,
+    logicalId: event.LogicalResourceId,
     deadline: keyCreationDeadline(context, started),
   };
   let result: LifecycleResult | undefined;

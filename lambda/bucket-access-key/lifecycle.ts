@@ -1,11 +1,11 @@
 /**
- * Create, Update and Delete of one key lineage: one secret (whose ARN is the physical id) and the keys it records.
- * The choices are pure functions in decisions.ts; this module makes the AWS calls around them.
+ * Create and Update of one key lineage: one secret (whose ARN is the physical id) and the keys it records. The
+ * choices are pure functions in decisions.ts; this module makes the AWS calls around them. Delete is in delete.ts.
  *
  * Create and Update reconcile: if the lineage's secret records a live key for the bucket (a retried request, a
  * rollback to an old lineage, a no-op update), adopt it; otherwise create a key and write it into the secret,
  * deleting the key again if the write fails. A changed bucket or serial is a new secret, hence a new physical id, so
- * CloudFormation deletes the old lineage at cleanup: a forward Update never deletes a key it did not make room for.
+ * CloudFormation deletes the old lineage at cleanup: a forward Update never deletes a key its lineage still uses.
  */
 import {
   type KeyResourceAttributes,
@@ -14,23 +14,26 @@ import {
   keySecretArnPrefix,
 } from '../../lib/contract';
 import * as aws from '../shared/aws';
-import {
-  RETIRED_MARKER,
-  bucketNotFoundMessage,
-  describeKey,
-  hasFreeSlot,
-  lineageToken,
-  noFreeSlotMessage,
-  parseKeySecret,
-  replacementToken,
-} from '../shared/key-secret';
 import { KeyError, type KeyCreationContext, createAndRecord, newKeys, sleep } from '../shared/key-creation';
-import { describeError } from '../shared/log';
-import { deleteRecordedKeysExcept, readRecords, recordedKeys } from '../shared/recorded-keys';
+import { bucketNotFoundMessage, hasFreeSlot, noFreeSlotMessage, parseKeySecret } from '../shared/key-secret';
+import {
+  AWSCURRENT,
+  creatingOperation,
+  deleteKeys,
+  lineageClosed,
+  endRotation,
+  holderOf,
+  incompleteRotation,
+  isRetired,
+  keysIn,
+  ownerStage,
+  owners,
+  readVersions,
+} from '../shared/lineage';
+import { onDelete } from './delete';
 import {
   type KeyDecision,
   type LineageState,
-  deleteTarget,
   isStackKeySecret,
   keyDecision,
   lineageState,
@@ -41,6 +44,8 @@ import {
 export interface Invocation extends KeyCreationContext {
   /** The stack's id (`AWS::StackId`): its key secrets are the only ones this handler touches. */
   readonly stackId: string;
+  /** The custom resource's logical id: the owner it records on its lineage. */
+  readonly logicalId: string;
 }
 
 export type Outcome =
@@ -49,6 +54,7 @@ export type Outcome =
   | 'replaced-missing-key'
   | 'restored'
   | 'deleted'
+  | 'released'
   | 'retained'
   | 'not-a-key-secret'
   | 'secret-gone';
@@ -58,7 +64,7 @@ export interface LifecycleResult {
   readonly outcome: Outcome;
   readonly data?: KeyResourceAttributes;
   readonly accessKeyId?: string;
-  /** Key ids deleted by a Delete. */
+  /** Key ids deleted by the request. */
   readonly deletedKeyIds?: readonly string[];
   /** Things an operator should know, for the log line. */
   readonly notes?: readonly string[];
@@ -69,8 +75,9 @@ export function onCreate(props: KeyResourceProperties, invocation: Invocation): 
 }
 
 /**
- * Update, by the lineage its physical id names (decisions.ts, `updateKind`): stay and reconcile, move to a new
- * lineage, or roll back to the lineage the physical id names from one CloudFormation never recorded.
+ * Update, by the lineage its physical id names (decisions.ts, `updateKind`): stay and reconcile (ending rotations
+ * when rotation changed), move to a new lineage, or roll back to the lineage the physical id names from one
+ * CloudFormation never recorded.
  */
 export async function onUpdate(
   physicalResourceId: string,
@@ -79,8 +86,10 @@ export async function onUpdate(
   invocation: Invocation,
 ): Promise<LifecycleResult> {
   switch (updateKind(physicalResourceId, props, previous, invocation.stackId)) {
-    case 'reconcile':
-      return reconcile(props, invocation);
+    case 'reconcile': {
+      const ended = await endRotationIfChanged(props, previous, invocation);
+      return withDeleted(await reconcile(props, invocation), ended);
+    }
     case 'move':
       return moveLineage(props, previous, invocation);
     case 'roll back':
@@ -89,95 +98,110 @@ export async function onUpdate(
 }
 
 /**
- * Delete: every key recorded in any version of the lineage's secret goes; already-gone keys count as done. The
- * lineage is the physical id's, or, for an id CloudFormation made up, the one the properties name (decisions.ts,
- * `deleteTarget`).
- *
- * A delivery of an earlier request may still be running (Lambda retries, duplicates, a Create CloudFormation gave up
- * on) and about to write a key into this secret. Every key write uses a token fixed by what it replaces (the
- * lineage's first key, or a recorded key that is gone), so Delete claims each such token before it could be used:
- * the first-key token before reading the versions, and each recorded key's replacement token before deleting that
- * key. A late write then fails, and its writer deletes its own key; a write that came first is read, and its key
- * deleted, in another pass.
+ * Rotation turned off: its rotated-out keys go now, and a rotation under way or incomplete ends (lineage.ts,
+ * `endRotation`); the secret lost its rotation tag before this Update, so no new rotation starts. A changed schedule:
+ * a rotation left incomplete ends, since the RotationSchedule's update (after this one) would otherwise fail ("A
+ * previous rotation isn't complete"). Returns the deleted key ids and notes.
  */
-export async function onDelete(
-  physicalResourceId: string,
+async function endRotationIfChanged(
   props: KeyResourceProperties,
-  invocation: Pick<Invocation, 'stackId'>,
-): Promise<LifecycleResult> {
-  const target = deleteTarget(physicalResourceId, props, invocation.stackId);
-  if (target.kind === 'retain') {
-    return {
-      physicalResourceId,
-      outcome: 'retained',
-      notes: ['RemovalPolicy is retain: the key and its secret stay.'],
-    };
+  previous: KeyResourceProperties,
+  invocation: Invocation,
+): Promise<{ deletedKeyIds: string[]; notes: string[] }> {
+  if (!previous.RotationSchedule || previous.RotationSchedule === props.RotationSchedule) {
+    return { deletedKeyIds: [], notes: [] };
   }
-  // Neither the id nor the properties name one of this stack's key secrets (a Create that failed early).
-  if (target.kind === 'none') return { physicalResourceId, outcome: 'not-a-key-secret' };
-
-  const { secretArn } = target;
-  const notes: string[] = [];
-  if (target.namedBy === 'properties') {
-    notes.push(
-      `CloudFormation deletes a resource whose Create it got no answer for (physical id ${physicalResourceId}): ` +
-        'closed the lineage its properties name.',
-    );
+  if (!props.RotationSchedule) {
+    const deletedKeyIds = await endRotation(props.SecretArn, true, invocation.deadline);
+    return { deletedKeyIds, notes: ['Rotation was turned off: deleted the keys it had rotated out.'] };
   }
-  let records: KeySecretValue[];
-  try {
-    records = await claimAndRead(secretArn);
-  } catch (error) {
-    if (aws.isNotFound(error)) return secretGone(physicalResourceId, props, error);
-    if (!aws.isMarkedForDeletion(error)) throw error;
-    // Deleted outside CloudFormation, but not yet gone: its record of keys is still there. CloudFormation deletes
-    // the secret right after this resource anyway.
-    await aws.restoreSecret(secretArn);
-    notes.push('The key secret was scheduled for deletion outside CloudFormation; restored it to read its keys.');
-    records = await claimAndRead(secretArn);
-  }
-
-  const handled = new Set<string>();
-  const deletedKeyIds: string[] = [];
-  for (let pass = 1; ; pass++) {
-    const fresh = records.filter((r) => !handled.has(r.accessKeyId));
-    // Only a replacement token found taken means a key may have been recorded since the last read.
-    const taken = await Promise.all(
-      fresh.map(async (r) => {
-        handled.add(r.accessKeyId);
-        const replaced = await claim(secretArn, replacementToken(secretArn, r.accessKeyId));
-        if (await aws.deleteKey(r.bucketName, r.accessKeyId)) deletedKeyIds.push(r.accessKeyId);
-        return replaced;
-      }),
-    );
-    if (!taken.includes(true)) break;
-    if (pass === MAX_DELETE_PASSES) {
-      throw new KeyError(
-        `Keys kept being recorded in ${secretArn} while its lineage was deleted (${pass} passes): ` +
-          'deleting it again finishes the work.',
-      );
-    }
-    records = await readRecords(secretArn);
-  }
-  return { physicalResourceId, outcome: 'deleted', deletedKeyIds, notes: notes.length ? notes : undefined };
+  const stuck = incompleteRotation(await aws.describeSecret(props.SecretArn));
+  if (!stuck) return { deletedKeyIds: [], notes: [] };
+  const deletedKeyIds = await endRotation(props.SecretArn, false, invocation.deadline);
+  return {
+    deletedKeyIds,
+    notes: [`Ended rotation ${stuck}, left incomplete, so that the new schedule can start rotating.`],
+  };
 }
 
-/** Passes over the secret's versions a Delete makes at most: each finds keys written while the last one ran. */
-const MAX_DELETE_PASSES = 5;
-
-// ---- Create and Update -------------------------------------------------------------------------------------
+function withDeleted(result: LifecycleResult, ended: { deletedKeyIds: string[]; notes: string[] }): LifecycleResult {
+  if (ended.deletedKeyIds.length === 0 && ended.notes.length === 0) return result;
+  return {
+    ...result,
+    deletedKeyIds: [...(result.deletedKeyIds ?? []), ...ended.deletedKeyIds],
+    notes: [...ended.notes, ...(result.notes ?? [])],
+  };
+}
 
 /**
- * Frees slots on a full bucket before a key is created, returning the keys left and notes for the log. Only a move
- * away from a rotated lineage has slots to free (see moveLineage).
+ * A forward move to a new lineage (a changed bucket or serial) needs a free slot for the new key. A rotated lineage
+ * holds its previous key for a grace period: that key is rotated out already, so when the bucket is full the move
+ * ends its grace early rather than fail. The lineage's current key is never touched, so a rollback finds it intact.
+ * A new lineage's secret holds the placeholder; one that records a key already is a lineage CloudFormation moves back
+ * to in a rollback (carrying the newer physical id): it is restored as it was rather than get stuck.
  */
-type MakeRoom = (keys: readonly aws.BucketKeyInfo[]) => Promise<{ keys: aws.BucketKeyInfo[]; notes: string[] }>;
+async function moveLineage(
+  props: KeyResourceProperties,
+  previous: KeyResourceProperties,
+  invocation: Invocation,
+): Promise<LifecycleResult> {
+  const rotatedOutOf = previous.BucketName === props.BucketName ? previous.SecretArn : undefined;
+  return reconcile(props, invocation, { rotatedOutOf, restoreIfIrreplaceable: true });
+}
 
-/** Create or Update: make sure the lineage's secret records a live key for the bucket. */
+/**
+ * When CloudFormation rolls back an update in which this resource's move to a new lineage failed, it sends an Update
+ * back to the current lineage and deletes the new lineage's secret without ever sending this resource a Delete for
+ * it. Yet a duplicate delivery, or an answer that came too late, may have recorded a key there: the new lineage is
+ * closed first, since one of its keys may hold the slot the restored lineage needs if its own key is gone.
+ */
+async function rollBack(
+  props: KeyResourceProperties,
+  previous: KeyResourceProperties,
+  invocation: Invocation,
+): Promise<LifecycleResult> {
+  const abandoned = await onDelete(previous.SecretArn, previous, invocation);
+  const reconciled = await reconcile(props, invocation, { restoreIfIrreplaceable: true });
+  return {
+    ...reconciled,
+    deletedKeyIds: abandoned.deletedKeyIds,
+    notes: [
+      ...(reconciled.notes ?? []),
+      `Rolled back from ${previous.SecretArn}, whose secret CloudFormation deletes: deleted the keys it recorded.`,
+      ...(abandoned.notes ?? []),
+    ],
+  };
+}
+
+interface ReconcileOptions {
+  /** A lineage on the same bucket whose rotated-out keys may go to free a slot (a move away from it). */
+  readonly rotatedOutOf?: string;
+  /**
+   * A lineage CloudFormation returns to (a rollback) is restored as it was when its recorded key is gone and cannot be
+   * replaced: failing would leave the stack stuck in UPDATE_ROLLBACK_FAILED. The lineage keeps the key it recorded, as
+   * before the failed update, and the log says why it could not be replaced.
+   */
+  readonly restoreIfIrreplaceable?: boolean;
+}
+
+/** The lineage keeps the key it recorded, if it still records it (nothing was written): see ReconcileOptions. */
+async function restoreAsItWas(
+  props: KeyResourceProperties,
+  recordedKeyId: string,
+  error: KeyError,
+): Promise<LifecycleResult> {
+  const recorded = parseKeySecret((await aws.readSecretStage(props.SecretArn, AWSCURRENT))?.secretString);
+  if (recorded?.accessKeyId !== recordedKeyId) throw error;
+  return result(props, 'restored', recordedKeyId, [
+    `Restored the lineage with its recorded key ${recordedKeyId}, which could not be replaced: ${error.message}`,
+  ]);
+}
+
+/** Create or Update: make sure the lineage's secret records a live key for the bucket, held by this resource. */
 async function reconcile(
   props: KeyResourceProperties,
   invocation: Invocation,
-  makeRoom?: MakeRoom,
+  options: ReconcileOptions = {},
 ): Promise<LifecycleResult> {
   if (!isStackKeySecret(props.SecretArn, invocation.stackId)) {
     // A key recorded there could never be deleted by this stack: refuse before anything exists.
@@ -186,42 +210,96 @@ async function reconcile(
         'the only secrets its handler writes keys into. Was the template changed by hand? Nothing was created.',
     );
   }
-  const [state, listed] = await Promise.all([
-    aws
-      .readSecretStage(props.SecretArn, 'AWSCURRENT')
-      .then(lineageState, explainSecretScheduledForDeletion(props.SecretArn)),
-    listKeysOrExplain(props.BucketName, invocation.region),
+  const [lineage, listed] = await Promise.all([
+    readLineage(props.SecretArn),
+    aws.listBucketKeys(props.BucketName).catch(explainMissingBucket(props.BucketName, invocation.region)),
   ]);
   let bucketKeys = listed;
-  let decision = keyDecision(state, props.SecretArn, props.BucketName, bucketKeys);
+  let decision = keyDecision(lineage.state, props.SecretArn, props.BucketName, bucketKeys);
   if (decision.kind === 'create' && decision.replaces) {
-    // The two reads ran in parallel: the listing may predate the key another delivery just recorded. Only a listing
-    // taken after the secret was read can show the recorded key is really gone.
+    // The reads ran in parallel: the listing may predate the key another delivery just recorded, or that Lightsail
+    // was still creating (its version names the operation). Only a listing taken after the secret was read, and after
+    // that operation ended, can show the recorded key is really gone.
+    if (lineage.creatingOperation) {
+      await aws.awaitOperation(lineage.creatingOperation, invocation.deadline, `creating key ${decision.replaces}`);
+    }
     bucketKeys = await aws.listBucketKeys(props.BucketName);
-    decision = keyDecision(state, props.SecretArn, props.BucketName, bucketKeys);
+    decision = keyDecision(lineage.state, props.SecretArn, props.BucketName, bucketKeys);
   }
-  if (decision.kind === 'refuse') throw refusal(decision, props, state);
-  if (decision.kind === 'adopt') return result(props, 'adopted', decision.accessKeyId);
+  if (decision.kind === 'refuse') throw refusal(decision, props, lineage.state);
+  const owner = ownerStage(invocation.logicalId);
+  if (decision.kind === 'adopt') {
+    if (!lineage.owners.includes(invocation.logicalId) && lineage.currentVersionId) {
+      await aws.moveStage(props.SecretArn, owner, lineage.currentVersionId, undefined);
+    }
+    return result(props, 'adopted', decision.accessKeyId);
+  }
 
   const notes: string[] = [];
   if (decision.replaces) {
     notes.push(`The recorded key ${decision.replaces} no longer exists in bucket "${props.BucketName}"; replaced it.`);
   }
-  let keysBefore: readonly aws.BucketKeyInfo[] = bucketKeys;
-  if (makeRoom && !hasFreeSlot(bucketKeys)) {
-    const room = await makeRoom(bucketKeys);
-    keysBefore = room.keys;
-    notes.push(...room.notes);
+  if (options.rotatedOutOf && !hasFreeSlot(bucketKeys)) {
+    const ended = await endGracePeriods(options.rotatedOutOf, bucketKeys, invocation.deadline);
+    bucketKeys = bucketKeys.filter((k) => !ended.includes(k.accessKeyId));
+    if (ended.length) notes.push(`Ended the grace period of rotated-out key ${ended.join(', ')} to free a slot.`);
   }
+  let created: { accessKeyId: string; settledLate: boolean };
   try {
-    const accessKeyId = await createWithinLimit(props, decision.token, keysBefore, invocation);
-    return result(props, decision.replaces ? 'replaced-missing-key' : 'created', accessKeyId, notes);
+    created = await createWithinLimit(props, decision.token, bucketKeys, invocation, [AWSCURRENT, owner]);
   } catch (error) {
     // Another delivery of this request (Lambda may deliver one more than once, at the same time) may have won the
     // race for the slot or the write: then its key is this lineage's key, and this delivery answers with it too.
-    const record = await awaitWinner(props, decision.token, keysBefore);
+    const record = await awaitWinner(props, decision.token, bucketKeys);
     if (record) return result(props, 'adopted', record.accessKeyId, ['Adopted the key another delivery recorded.']);
+    if (options.restoreIfIrreplaceable && decision.replaces && error instanceof KeyError) {
+      return restoreAsItWas(props, decision.replaces, error);
+    }
     throw error;
+  }
+  if (created.settledLate) await deleteIfClosedMeanwhile(props, created.accessKeyId, invocation.deadline);
+  return result(props, decision.replaces ? 'replaced-missing-key' : 'created', created.accessKeyId, notes);
+}
+
+/**
+ * A key whose creation Lightsail applied late may not have existed yet when a closer came to delete it: once it
+ * exists, the writer deletes it itself if the lineage was retired meanwhile (lineage.ts).
+ */
+async function deleteIfClosedMeanwhile(props: KeyResourceProperties, accessKeyId: string, until: number) {
+  if (!(await lineageClosed(props.SecretArn))) return;
+  await aws.deleteKey(props.BucketName, accessKeyId, until);
+  throw new KeyError(`The key's lineage ${props.SecretArn} was closed while its key was created: deleted it again.`);
+}
+
+/** What Create and Update read of a lineage's secret: its state, who holds it, and its current version. */
+interface LineageReading {
+  readonly state: LineageState;
+  readonly owners: readonly string[];
+  readonly currentVersionId?: string;
+  /** The Lightsail operation still creating the current key when it was recorded, if any. */
+  readonly creatingOperation?: string;
+}
+
+async function readLineage(secretArn: string): Promise<LineageReading> {
+  try {
+    const [description, current] = await Promise.all([
+      aws.describeSecret(secretArn),
+      aws.readSecretStage(secretArn, AWSCURRENT),
+    ]);
+    const currentVersionId = holderOf(description, AWSCURRENT);
+    return {
+      state: lineageState(current, isRetired(description)),
+      owners: owners(description),
+      currentVersionId,
+      creatingOperation: creatingOperation((currentVersionId && description.stages[currentVersionId]) || []),
+    };
+  } catch (error) {
+    if (aws.isNotFound(error)) return { state: lineageState(undefined, false), owners: [] };
+    if (!aws.isMarkedForDeletion(error)) throw error;
+    throw new KeyError(
+      `The key's secret ${secretArn} is scheduled for deletion, outside CloudFormation. Restore it ` +
+        `(aws secretsmanager restore-secret --secret-id ${secretArn}) and deploy again.`,
+    );
   }
 }
 
@@ -256,7 +334,8 @@ async function createWithinLimit(
   token: string,
   bucketKeys: readonly aws.BucketKeyInfo[],
   invocation: Invocation,
-): Promise<string> {
+  stages: string[],
+): Promise<{ accessKeyId: string; settledLate: boolean }> {
   if (!hasFreeSlot(bucketKeys)) {
     throw new KeyError(
       noFreeSlotMessage(
@@ -271,7 +350,7 @@ async function createWithinLimit(
   const endpoint = async () =>
     props.Endpoint ??
     aws.bucketEndpoint(props.BucketName).catch(explainMissingBucket(props.BucketName, invocation.region));
-  return createAndRecord(props.SecretArn, props.BucketName, token, bucketKeys, { ...invocation, endpoint });
+  return createAndRecord(props.SecretArn, props.BucketName, token, bucketKeys, { ...invocation, endpoint }, stages);
 }
 
 /** How long a delivery that lost the race for a slot waits for the winner to record its key. */
@@ -279,9 +358,10 @@ const WINNER_WAIT_MS = 3_000;
 const WINNER_POLL_MS = 200;
 
 /**
- * The key the winning delivery recorded with this token: at once if it is there; otherwise, while a key that
- * appeared on the bucket during this delivery is still unrecorded (the winner between creating and writing), a
- * few seconds more. Answering FAILED first would make CloudFormation roll back a deploy that succeeded.
+ * The key the winning delivery recorded with this token, once Lightsail lists it (its creation may be applied
+ * late): at once if it is there; otherwise, while the winner is between creating and writing (a key appeared on the
+ * bucket during this delivery that is not recorded yet) or its recorded key is not listed yet, a few seconds more.
+ * Answering FAILED first would make CloudFormation roll back a deploy that succeeded.
  */
 async function awaitWinner(
   props: KeyResourceProperties,
@@ -290,131 +370,31 @@ async function awaitWinner(
 ): Promise<KeySecretValue | undefined> {
   const deadline = Date.now() + WINNER_WAIT_MS;
   for (;;) {
-    const version = await aws.readSecretStage(props.SecretArn, 'AWSCURRENT').catch(() => undefined);
-    if (version?.versionId === token) return parseKeySecret(version.secretString);
+    const [version, keysNow] = await Promise.all([
+      aws.readSecretStage(props.SecretArn, AWSCURRENT).catch(() => undefined),
+      aws.listBucketKeys(props.BucketName).catch(() => []),
+    ]);
+    const recorded = version?.versionId === token ? parseKeySecret(version.secretString) : undefined;
+    if (recorded && keysNow.some((k) => k.accessKeyId === recorded.accessKeyId)) return recorded;
     if (Date.now() >= deadline) return undefined;
-    const appeared = newKeys(keysBefore, await aws.listBucketKeys(props.BucketName).catch(() => []));
-    if (appeared.length === 0) return undefined;
+    if (!recorded && newKeys(keysBefore, keysNow).length === 0) return undefined;
     await sleep(WINNER_POLL_MS);
   }
 }
 
-/**
- * A forward move to a new lineage (a changed bucket or serial) needs a free slot for the new key. A rotated lineage
- * holds its previous key for a grace period: that key is rotated out already, so when the bucket is full the move
- * ends its grace early rather than fail. The lineage's current key is never touched, so a rollback finds it intact.
- */
-async function moveLineage(
-  props: KeyResourceProperties,
-  previous: KeyResourceProperties,
-  invocation: Invocation,
-): Promise<LifecycleResult> {
-  const makeRoom: MakeRoom | undefined =
-    previous.BucketName === props.BucketName ? (keys) => endGracePeriods(previous.SecretArn, keys) : undefined;
-  // A new lineage's secret holds the placeholder; one that records a key already is a lineage CloudFormation moves
-  // back to in a rollback (carrying the newer physical id): restore it as it was rather than get stuck.
-  return reconcile(props, invocation, makeRoom).catch((error) => restoreAsItWas(props, error));
-}
-
-/**
- * When CloudFormation rolls back an update in which this resource's move to a new lineage failed, it sends an Update
- * back to the current lineage and deletes the new lineage's secret without ever sending this resource a Delete for
- * it. Yet a duplicate delivery, or an answer that came too late, may have recorded a key there: those keys go now,
- * first, since one may hold the slot the restored lineage needs if its own key is gone.
- */
-async function rollBack(
-  props: KeyResourceProperties,
-  previous: KeyResourceProperties,
-  invocation: Invocation,
-): Promise<LifecycleResult> {
-  const abandoned = await onDelete(previous.SecretArn, previous, invocation);
-  const reconciled = await reconcile(props, invocation).catch((error) => restoreAsItWas(props, error));
-  return {
-    ...reconciled,
-    deletedKeyIds: abandoned.deletedKeyIds,
-    notes: [
-      ...(reconciled.notes ?? []),
-      `Rolled back from ${previous.SecretArn}, whose secret CloudFormation deletes: deleted the keys it recorded.`,
-      ...(abandoned.notes ?? []),
-    ],
-  };
-}
-
-/**
- * A rollback restores the lineage as it was. If its recorded key was deleted outside CloudFormation and no slot is
- * free to replace it, failing would leave the stack stuck in UPDATE_ROLLBACK_FAILED; the lineage is restored with
- * the key it recorded, as before the failed update, and the log says why it could not be replaced.
- */
-async function restoreAsItWas(props: KeyResourceProperties, error: unknown): Promise<LifecycleResult> {
-  const recorded = parseKeySecret((await aws.readSecretStage(props.SecretArn, 'AWSCURRENT'))?.secretString);
-  if (!recorded || !(error instanceof KeyError)) throw error;
-  return result(props, 'restored', recorded.accessKeyId, [
-    `Restored the lineage with its recorded key ${recorded.accessKeyId}, which could not be replaced: ${error.message}`,
-  ]);
-}
-
-/** Deletes the rotated-out keys of a lineage that are still on the bucket, and returns the keys left. */
+/** Deletes the rotated-out keys of a lineage that are still on the bucket; returns their ids. */
 async function endGracePeriods(
   secretArn: string,
-  keys: readonly aws.BucketKeyInfo[],
-): Promise<{ keys: aws.BucketKeyInfo[]; notes: string[] }> {
-  const [current, records] = await Promise.all([aws.readSecretStage(secretArn, 'AWSCURRENT'), recordedKeys(secretArn)]);
-  const currentKeyId = parseKeySecret(current?.secretString)?.accessKeyId;
-  const onBucket = new Set(keys.map((k) => k.accessKeyId));
-  const ended = await deleteRecordedKeysExcept(
-    records,
-    (r) => r.key.accessKeyId === currentKeyId || !onBucket.has(r.key.accessKeyId),
+  bucketKeys: readonly aws.BucketKeyInfo[],
+  until: number,
+): Promise<string[]> {
+  const { versions, current } = await readVersions(secretArn);
+  const onBucket = new Set(bucketKeys.map((k) => k.accessKeyId));
+  return deleteKeys(
+    keysIn(versions).filter((k) => k.accessKeyId !== current?.accessKeyId && onBucket.has(k.accessKeyId)),
+    until,
   );
-  return {
-    keys: keys.filter((k) => !ended.includes(k.accessKeyId)),
-    notes: ended.length ? [`Ended the grace period of rotated-out key ${ended.join(', ')} to free a slot.`] : [],
-  };
 }
-
-// ---- Delete ------------------------------------------------------------------------------------------------
-
-/** Claims the lineage's first-key token, then reads every key the secret recorded. */
-async function claimAndRead(secretArn: string): Promise<KeySecretValue[]> {
-  await claim(secretArn, lineageToken(secretArn));
-  return readRecords(secretArn);
-}
-
-/**
- * Claims a key-write token: writes the retired marker with it, so that a later key write with it fails. Returns
- * whether the token was taken already: a key was written with it, which the next read finds. A secret that is gone
- * or scheduled for deletion fails that read too, which handles it. Any other failure is thrown: a lineage left
- * unclaimed stays open to a late writer, and CloudFormation's retry of the Delete claims it.
- */
-async function claim(secretArn: string, token: string): Promise<boolean> {
-  try {
-    await aws.putSecret(secretArn, RETIRED_MARKER, token);
-    return false;
-  } catch (error) {
-    if (aws.isTokenTaken(error)) return true;
-    if (aws.isNotFound(error) || aws.isMarkedForDeletion(error)) return false;
-    throw error;
-  }
-}
-
-/** The secret is gone, so the keys it recorded cannot be known: say what is left on the bucket, and succeed. */
-async function secretGone(
-  physicalResourceId: string,
-  props: KeyResourceProperties,
-  error: unknown,
-): Promise<LifecycleResult> {
-  const keys = await aws.listBucketKeys(props.BucketName).catch(() => []);
-  const left = keys.length ? keys.map(describeKey).join('; ') : 'none';
-  return {
-    physicalResourceId,
-    outcome: 'secret-gone',
-    notes: [
-      `The key secret can no longer be read (${describeError(error)}), so the keys it recorded are unknown. ` +
-        `Keys left on bucket "${props.BucketName}": ${left}. Delete any that nothing uses.`,
-    ],
-  };
-}
-
-// ---- answers and errors ------------------------------------------------------------------------------------
 
 function result(
   props: KeyResourceProperties,
@@ -428,20 +408,6 @@ function result(
     accessKeyId,
     notes: notes?.length ? notes : undefined,
     data: { AccessKeyId: accessKeyId, SecretArn: props.SecretArn, BucketName: props.BucketName },
-  };
-}
-
-async function listKeysOrExplain(bucketName: string, region: string): Promise<aws.BucketKeyInfo[]> {
-  return aws.listBucketKeys(bucketName).catch(explainMissingBucket(bucketName, region));
-}
-
-function explainSecretScheduledForDeletion(secretArn: string) {
-  return (error: unknown): never => {
-    if (!aws.isMarkedForDeletion(error)) throw error;
-    throw new KeyError(
-      `The key's secret ${secretArn} is scheduled for deletion, outside CloudFormation. Restore it ` +
-        `(aws secretsmanager restore-secret --secret-id ${secretArn}) and deploy again.`,
-    );
   };
 }
 

@@ -6,7 +6,7 @@ import type { Context } from 'aws-lambda';
 import { GRACE_PERIODS_FIELD, type GracePeriodEvent, ROTATION_STEPS, type RotationStep } from '../../lib/contract';
 import { keyCreationDeadline } from '../shared/key-creation';
 import { describeError, logLine } from '../shared/log';
-import { type StepResult, expireGracePeriod, runStep } from './steps';
+import { type StepResult, expireGracePeriods, runStep } from './steps';
 
 /** What Secrets Manager sends for each step of a rotation. */
 export interface RotationEvent {
@@ -18,16 +18,11 @@ export interface RotationEvent {
 export async function handler(event: RotationEvent | GracePeriodEvent, context?: Context): Promise<void> {
   const invocation = { region: process.env.AWS_REGION ?? '', deadline: keyCreationDeadline(context) };
   if (GRACE_PERIODS_FIELD in event) {
-    // Each secret on its own: one failing does not keep the others' grace periods from ending.
-    const results = await Promise.allSettled(
-      event.expireGracePeriods.map((g) =>
-        logged({ secretArn: g.secretArn, step: 'expireGracePeriod' }, () =>
-          expireGracePeriod(g.secretArn, g.gracePeriodSeconds),
-        ),
-      ),
+    const { secretNamePrefix } = event.expireGracePeriods;
+    const failed = await expireGracePeriods(secretNamePrefix, invocation, (secretArn, work) =>
+      logged({ secretArn, step: 'expireGracePeriod' }, work),
     );
-    const failed = results.filter((r) => r.status === 'rejected').length;
-    if (failed) throw new Error(`${failed} of ${results.length} grace periods could not be checked; see the log.`);
+    if (failed) throw new Error(`${failed} grace periods could not be checked; see the log.`);
     return;
   }
   if (!ROTATION_STEPS.includes(event.Step)) throw new Error(`Unknown rotation step "${String(event.Step)}".`);

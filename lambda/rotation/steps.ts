@@ -6,25 +6,31 @@
  * A bucket has two key slots. A rotated key lineage holds the current key and, during its grace period, the
  * previous one. So createSecret deletes every key of the secret but the current one (the previous key's grace ends
  * at the next rotation at the latest) before it creates the pending key.
+ *
+ * createSecret is a writer of the lineage's keys (lineage.ts): it creates nothing once the lineage is retired or
+ * rotation is turned off (the secret lost its rotation tag), writes only into the version RotateSecret made for this
+ * rotation, which a closer can claim, and deletes its own key if the lineage was retired while it wrote.
  */
-import type { KeySecretValue, RotationStep } from '../../lib/contract';
+import { GRACE_PERIOD_TAG, type KeySecretValue, ROTATION_TAG, type RotationStep } from '../../lib/contract';
 import * as aws from '../shared/aws';
 import { KeyError, type KeyCreationContext, createAndRecord } from '../shared/key-creation';
-import { hasFreeSlot, noFreeSlotMessage, parseKeySecret } from '../shared/key-secret';
-import { deleteRecordedKeysExcept, recordedKeys } from '../shared/recorded-keys';
+import { RETIRED_MARKER, hasFreeSlot, noFreeSlotMessage, parseKeySecret } from '../shared/key-secret';
+import {
+  AWSCURRENT,
+  AWSPENDING,
+  creatingOperation,
+  deleteKeys,
+  holderOf,
+  isRetired,
+  keysIn,
+  lineageClosed,
+  readVersions,
+} from '../shared/lineage';
 
 export interface StepResult {
   readonly outcome: string;
   readonly accessKeyId?: string;
   readonly deletedKeyIds?: readonly string[];
-}
-
-async function currentKey(secretArn: string): Promise<KeySecretValue> {
-  const key = parseKeySecret((await aws.readSecretStage(secretArn, 'AWSCURRENT'))?.secretString);
-  if (!key) {
-    throw new KeyError(`Secret ${secretArn} holds no access key yet: its BucketAccessKey has not been deployed.`);
-  }
-  return key;
 }
 
 export async function runStep(
@@ -33,8 +39,18 @@ export async function runStep(
   token: string,
   invocation: KeyCreationContext,
 ): Promise<StepResult> {
-  const stages = (await aws.versionStages(secretArn))[token] ?? [];
-  if (stages.includes('AWSCURRENT')) return { outcome: 'already-current' };
+  const description = await aws.describeSecret(secretArn);
+  const stages = description.stages[token] ?? [];
+  if (stages.includes(AWSCURRENT)) return { outcome: 'already-current' };
+  if (isRetired(description)) {
+    throw new KeyError(`The lineage of secret ${secretArn} was closed (its key was deleted): nothing to rotate.`);
+  }
+  if (!(ROTATION_TAG in description.tags)) {
+    throw new KeyError(`Secret ${secretArn}: rotation is turned off for this key (its \`rotation\` prop was removed).`);
+  }
+  if (!stages.includes(AWSPENDING)) {
+    throw new KeyError(`Rotation ${token} of secret ${secretArn} was ended: its version is not AWSPENDING any more.`);
+  }
   switch (step) {
     case 'createSecret':
       return createPending(secretArn, token, invocation);
@@ -42,21 +58,35 @@ export async function runStep(
       // A Lightsail key works once it exists: there is nothing to set in another system.
       return { outcome: 'nothing-to-set' };
     case 'testSecret':
-      return testPending(secretArn, token);
+      return {
+        outcome: 'tested',
+        accessKeyId: (await livePendingKey(secretArn, token, invocation.deadline)).accessKeyId,
+      };
     case 'finishSecret':
-      return finish(secretArn, token);
+      return finish(secretArn, token, holderOf(description, AWSCURRENT), invocation.deadline);
   }
 }
 
-/** Creates the pending key, unless this token's pending version exists already. */
+/** Creates the pending key, unless this rotation's version holds one already. */
 async function createPending(secretArn: string, token: string, invocation: KeyCreationContext): Promise<StepResult> {
-  const current = await currentKey(secretArn);
-  const pending = parseKeySecret((await aws.readSecretVersion(secretArn, token))?.secretString);
-  if (pending) return { outcome: 'pending-exists', accessKeyId: pending.accessKeyId };
-
-  const deletedKeyIds = await deleteRecordedKeysExcept(
-    await recordedKeys(secretArn),
-    (r) => r.key.accessKeyId === current.accessKeyId,
+  const [{ versions, current }, written] = await Promise.all([
+    readVersions(secretArn),
+    aws.readSecretVersion(secretArn, token),
+  ]);
+  if (written?.secretString !== undefined) {
+    return {
+      outcome: 'pending-exists',
+      accessKeyId: (await livePendingKey(secretArn, token, invocation.deadline)).accessKeyId,
+    };
+  }
+  if (!current) {
+    throw new KeyError(`Secret ${secretArn} holds no access key yet: its BucketAccessKey has not been deployed.`);
+  }
+  // Every recorded key but the current one, and but a key another delivery of this step may just have written.
+  const rotatedOut = keysIn(versions.filter((v) => v.versionId !== token));
+  const deletedKeyIds = await deleteKeys(
+    rotatedOut.filter((k) => k.accessKeyId !== current.accessKeyId),
+    invocation.deadline,
   );
   const keys = await aws.listBucketKeys(current.bucketName);
   if (!hasFreeSlot(keys)) {
@@ -69,71 +99,122 @@ async function createPending(secretArn: string, token: string, invocation: KeyCr
       ),
     );
   }
+  let accessKeyId: string;
   try {
-    const accessKeyId = await createAndRecord(
+    ({ accessKeyId } = await createAndRecord(
       secretArn,
       current.bucketName,
       token,
       keys,
-      {
-        region: current.region || invocation.region,
-        deadline: invocation.deadline,
-        endpoint: async () => current.endpoint,
-      },
-      ['AWSPENDING'],
-    );
-    return { outcome: 'created', accessKeyId, deletedKeyIds };
+      { ...invocation, region: current.region || invocation.region, endpoint: async () => current.endpoint },
+      [AWSPENDING],
+    ));
   } catch (error) {
     // Another delivery of this step may have recorded its key with this token first.
     const winner = parseKeySecret((await aws.readSecretVersion(secretArn, token).catch(() => undefined))?.secretString);
     if (winner) return { outcome: 'pending-exists', accessKeyId: winner.accessKeyId, deletedKeyIds };
     throw error;
   }
+  // A closer, or the custom resource ending this rotation, claims this rotation's version before it reads the secret,
+  // and takes AWSPENDING off it before it deletes keys. Two cases slip past the claim: RotateSecret not having made
+  // the version (UNVERIFIED that it always does), and a key Lightsail created late, which did not exist yet when
+  // they came to delete it. Checking once the key exists covers both: if the rotation was ended, the key goes.
+  if (await lineageClosed(secretArn, token)) {
+    await aws.deleteKey(current.bucketName, accessKeyId, invocation.deadline);
+    throw new KeyError(`Rotation ${token} of secret ${secretArn} was ended while it created a key: deleted it.`);
+  }
+  return { outcome: 'created', accessKeyId, deletedKeyIds };
 }
 
 /**
- * The pending key is live when Lightsail lists it as Active. No S3 request is made with it: that would need an S3
- * client in the function and network access to the bucket, and a new key can take a moment to work everywhere,
- * which would fail rotations for no fault of the key.
+ * The key this rotation's version records, when Lightsail lists it as Active. No S3 request is made with it: that
+ * would need an S3 client in the function and network access to the bucket, and a new key can take a moment to work
+ * everywhere, which would fail rotations for no fault of the key. A recorded key that is not on the bucket (its
+ * creation failed, or it was deleted outside the stack) can never become current: the rotation is ended (AWSPENDING
+ * taken off its version), and the next one starts afresh.
  */
-async function testPending(secretArn: string, token: string): Promise<StepResult> {
-  const pending = parseKeySecret((await aws.readSecretVersion(secretArn, token))?.secretString);
+async function livePendingKey(secretArn: string, token: string, until: number): Promise<KeySecretValue> {
+  const version = await aws.readSecretVersion(secretArn, token);
+  const written = version?.secretString;
+  if (written === RETIRED_MARKER) {
+    throw new KeyError(`Rotation ${token} of secret ${secretArn} was ended before it wrote its key.`);
+  }
+  const pending = parseKeySecret(written);
   if (!pending) throw new KeyError(`Secret ${secretArn} has no pending key for rotation ${token}.`);
-  const keys = await aws.listBucketKeys(pending.bucketName);
-  const listed = keys.find((k) => k.accessKeyId === pending.accessKeyId);
-  if (listed?.status !== 'Active') {
+  // A key Lightsail was still creating is listed once that is done (or never, if it failed).
+  const creating = creatingOperation(version?.stages ?? []);
+  if (creating) await aws.awaitOperation(creating, until, `creating key ${pending.accessKeyId}`);
+  const listed = (await aws.listBucketKeys(pending.bucketName)).find((k) => k.accessKeyId === pending.accessKeyId);
+  if (listed?.status === 'Active') return pending;
+  if (!listed) {
+    await aws.moveStage(secretArn, AWSPENDING, undefined, token);
     throw new KeyError(
-      `The pending key ${pending.accessKeyId} of secret ${secretArn} is ${listed ? listed.status : 'missing'} on ` +
-        `bucket "${pending.bucketName}", not Active.`,
+      `Rotation ${token} of secret ${secretArn} was ended: its key ${pending.accessKeyId} is missing from bucket ` +
+        `"${pending.bucketName}". The next rotation creates a new one.`,
     );
   }
-  return { outcome: 'tested', accessKeyId: pending.accessKeyId };
-}
-
-/** Moves AWSCURRENT to the pending version; Secrets Manager moves AWSPREVIOUS to the version it leaves. */
-async function finish(secretArn: string, token: string): Promise<StepResult> {
-  const stages = await aws.versionStages(secretArn);
-  const current = Object.keys(stages).find((id) => stages[id].includes('AWSCURRENT'));
-  await aws.moveStage(secretArn, 'AWSCURRENT', token, current);
-  const pending = parseKeySecret((await aws.readSecretVersion(secretArn, token))?.secretString);
-  return { outcome: 'finished', accessKeyId: pending?.accessKeyId };
+  throw new KeyError(
+    `The pending key ${pending.accessKeyId} of secret ${secretArn} is ${listed.status} on bucket ` +
+      `"${pending.bucketName}", not Active.`,
+  );
 }
 
 /**
- * Ends the grace period of a rotated-out key: once the current version is older than the grace period, every key
- * of the secret but the current one and a pending one is deleted.
+ * Moves AWSCURRENT to the pending version; Secrets Manager moves AWSPREVIOUS to the version it leaves. The move names
+ * the version it takes the label from, so it fails if anything moved AWSCURRENT since it was read. Should the pending
+ * key be gone by then (the custom resource ended this rotation while this step ran), the label goes back.
  */
+async function finish(
+  secretArn: string,
+  token: string,
+  current: string | undefined,
+  until: number,
+): Promise<StepResult> {
+  const pending = await livePendingKey(secretArn, token, until);
+  await aws.moveStage(secretArn, AWSCURRENT, token, current);
+  const listed = await aws.listBucketKeys(pending.bucketName);
+  if (!listed.some((k) => k.accessKeyId === pending.accessKeyId)) {
+    await aws.moveStage(secretArn, AWSCURRENT, current, token);
+    throw new KeyError(`Rotation ${token} of secret ${secretArn} was ended while it finished; the current key stays.`);
+  }
+  return { outcome: 'finished', accessKeyId: pending.accessKeyId };
+}
+
+/**
+ * Ends the grace periods of the stack's rotated-out keys: for each key secret with a grace period (its tag), once
+ * the current version is older than the grace period, every key of the secret but the current one and a pending one
+ * is deleted. Each secret on its own: one failing does not keep the others' grace periods from ending.
+ */
+export async function expireGracePeriods(
+  secretNamePrefix: string,
+  invocation: KeyCreationContext,
+  forEach: (secretArn: string, work: () => Promise<StepResult>) => Promise<StepResult>,
+): Promise<number> {
+  const secrets = await aws.listSecrets(secretNamePrefix, GRACE_PERIOD_TAG);
+  const results = await Promise.allSettled(
+    secrets.map(({ arn, tags }) =>
+      forEach(arn, () => expireGracePeriod(arn, Number(tags[GRACE_PERIOD_TAG]), invocation.deadline)),
+    ),
+  );
+  return results.filter((r) => r.status === 'rejected').length;
+}
+
 export async function expireGracePeriod(
   secretArn: string,
   gracePeriodSeconds: number,
+  until: number,
   now = Date.now(),
 ): Promise<StepResult> {
-  const recorded = await recordedKeys(secretArn);
-  const current = recorded.find((r) => r.version.stages.includes('AWSCURRENT'));
+  const { versions, current, currentVersion } = await readVersions(secretArn);
   if (!current) return { outcome: 'no-current-key' };
-  const since = current.version.createdAt?.getTime() ?? now;
+  const since =
+    (currentVersion?.createdAt ?? versions.find((v) => v.stages.includes(AWSCURRENT))?.createdAt)?.getTime() ?? now;
   if (now - since < gracePeriodSeconds * 1000) return { outcome: 'in-grace-period' };
-  const pending = recorded.find((r) => r.version.stages.includes('AWSPENDING'));
-  const deletedKeyIds = await deleteRecordedKeysExcept(recorded, (r) => r === current || r === pending);
+  const pending = versions.filter((v) => v.stages.includes(AWSPENDING));
+  const keep = new Set([current.accessKeyId, ...keysIn(pending).map((k) => k.accessKeyId)]);
+  const deletedKeyIds = await deleteKeys(
+    keysIn(versions).filter((k) => !keep.has(k.accessKeyId)),
+    until,
+  );
   return { outcome: deletedKeyIds.length ? 'grace-period-ended' : 'nothing-to-expire', deletedKeyIds };
 }

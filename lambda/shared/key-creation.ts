@@ -2,7 +2,7 @@
  * Creating a key and recording it in its secret, shared by the custom resource handler and the rotation handler:
  * the only moments a secret access key exists outside Secrets Manager.
  */
-import type { KeySecretValue } from '../../lib/contract';
+import { CREATING_STAGE_PREFIX, type KeySecretValue } from '../../lib/contract';
 import * as aws from './aws';
 import { describeKey, hasFreeSlot, noFreeSlotMessage, serializeKeySecret } from './key-secret';
 import { describeError } from './log';
@@ -34,8 +34,11 @@ export function keyCreationDeadline(
 }
 
 /**
- * Creates a key and writes it into the secret with the given token (and stages: AWSCURRENT by default). If the
- * write fails, the key is deleted again before the error is thrown: a key is never left unrecorded by choice.
+ * Creates a key and writes it into the secret with the given token and stages. If the write fails, the key is
+ * deleted again before the error is thrown: a key is never left unrecorded by choice. Once the key is recorded, waits
+ * for Lightsail's operation that creates it to be terminal: a key whose creation failed is deleted (if it exists at
+ * all), and the error says so. `settledLate`: the operation was not terminal when Lightsail answered, so a closer that
+ * ran meanwhile may have found no key to delete; the caller checks its lineage is still open (lineage.ts).
  */
 export async function createAndRecord(
   secretArn: string,
@@ -43,22 +46,47 @@ export async function createAndRecord(
   token: string,
   keysBefore: readonly aws.BucketKeyInfo[],
   where: KeyCreationContext & { endpoint: () => Promise<string> },
-  versionStages?: string[],
-): Promise<string> {
+  versionStages: string[],
+): Promise<{ accessKeyId: string; settledLate: boolean }> {
   const [created, endpoint] = await Promise.allSettled([
     createKeyOrExplain(bucketName, secretArn, keysBefore, where.deadline),
     where.endpoint(),
   ]);
   if (created.status === 'rejected') throw created.reason;
-  const { accessKeyId } = created.value;
-  if (endpoint.status === 'rejected') return deleteNewKey(bucketName, accessKeyId, endpoint.reason);
-  const value: KeySecretValue = { ...created.value, bucketName, region: where.region, endpoint: endpoint.value };
+  const { accessKeyId, secretAccessKey, operation } = created.value;
+  const key = { bucketName, accessKeyId, operation };
+  if (endpoint.status === 'rejected') return deleteNewKey(key, endpoint.reason, where.deadline);
+  const value: KeySecretValue = {
+    accessKeyId,
+    secretAccessKey,
+    bucketName,
+    region: where.region,
+    endpoint: endpoint.value,
+  };
+  // A key Lightsail has not finished creating is recorded with the operation's id (lineage.ts): whoever finds it
+  // missing, or comes to delete it, waits for the operation first.
+  const creating = operation?.isTerminal === false ? `${CREATING_STAGE_PREFIX}${operation.id}` : undefined;
   try {
-    await aws.putSecret(secretArn, serializeKeySecret(value), token, versionStages);
+    await aws.putSecret(
+      secretArn,
+      serializeKeySecret(value),
+      token,
+      creating ? [...versionStages, creating] : versionStages,
+    );
   } catch (writeError) {
-    await deleteNewKey(bucketName, accessKeyId, writeError);
+    await deleteNewKey(key, writeError, where.deadline);
   }
-  return accessKeyId;
+  const { failure } = await aws.awaitOperation(
+    operation,
+    where.deadline,
+    `creating key ${accessKeyId} of bucket "${bucketName}"`,
+  );
+  if (failure) {
+    await aws.deleteKey(bucketName, accessKeyId, where.deadline).catch(() => undefined);
+    throw new KeyError(`${failure} The key is recorded in ${secretArn} but does not work; a retry replaces it.`);
+  }
+  if (creating) await aws.moveStage(secretArn, creating, undefined, token).catch(() => undefined);
+  return { accessKeyId, settledLate: creating !== undefined };
 }
 
 /** Attempts at CreateBucketAccessKey when Lightsail throttles it or its answer is lost before it took effect. */
@@ -146,11 +174,21 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A key whose secret could not be written would be an orphan: delete it, then fail with the write's error. */
-async function deleteNewKey(bucketName: string, accessKeyId: string, writeError: unknown): Promise<never> {
+/**
+ * A key whose secret could not be written would be an orphan: delete it, then fail with the write's error. A key whose
+ * creation Lightsail has not applied yet cannot be deleted yet (it would appear afterwards): its operation is awaited.
+ */
+async function deleteNewKey(
+  key: { bucketName: string; accessKeyId: string; operation?: aws.NewBucketKey['operation'] },
+  writeError: unknown,
+  until: number,
+): Promise<never> {
+  const { bucketName, accessKeyId } = key;
   const why = describeError(writeError);
   try {
-    await aws.deleteKey(bucketName, accessKeyId);
+    // A creation that failed left no key to delete (the delete finds none).
+    await aws.awaitOperation(key.operation, until, `creating key ${accessKeyId}`);
+    await aws.deleteKey(bucketName, accessKeyId, until);
   } catch (deleteError) {
     throw new KeyError(
       `Could not store the new access key ${accessKeyId} in its secret (${why}), and deleting it again failed ` +

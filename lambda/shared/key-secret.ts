@@ -55,6 +55,11 @@ export function replacementToken(secretArn: string, replacedAccessKeyId: string)
   return idempotencyToken(secretArn, 'replaces', replacedAccessKeyId);
 }
 
+/** The token of the version that marks a lineage retired (lineage.ts, closeLineage). */
+export function retiredToken(secretArn: string): string {
+  return idempotencyToken(secretArn, 'retired');
+}
+
 /** The retired marker: the value a claim writes (docs/design.md, Words). Not a record. */
 export const RETIRED_MARKER = '{"status":"retired"}';
 

@@ -9,17 +9,7 @@ import { BucketAccessKey } from '../../lib';
 import { RESOURCE_TYPE, SECRET_PLACEHOLDER } from '../../lib/contract';
 import { HANDLER_ASSET_DIR } from '../../lib/provider';
 import { isStackKeySecret } from '../../lambda/bucket-access-key/decisions';
-import { resolveValue } from '../lifecycle/template';
-
-const STACK_UUID = '6c7f2f40-0000-11ef-0000-0a1b2c3d4e5f';
-const STACK_ID = `arn:aws:cloudformation:eu-west-1:123456789012:stack/TestStack/${STACK_UUID}`;
-
-/** A template value as CloudFormation resolves it in a stack of this id (pseudo parameters and functions only). */
-function resolveForStack(value: unknown, stackId: string): string {
-  const stackName = stackId.split('/')[1];
-  const stack = { stackName, stackId, region: 'eu-west-1', accountId: '123456789012' };
-  return resolveValue(value, new Map(), stack, { Resources: {} }) as string;
-}
+import { STACK_ID, STACK_UUID, resolveForStack } from '../support/deployed-stack';
 
 function newStack(app = new App(), id = 'TestStack', region?: string): Stack {
   return new Stack(app, id, region ? { env: { region, account: '123456789012' } } : undefined);
@@ -209,9 +199,11 @@ describe('handler permissions', () => {
     new BucketAccessKey(stack, 'Key', { bucket: newBucket(stack) });
     const statement = statementWith(Template.fromStack(stack), 'secretsmanager:PutSecretValue');
     expect(statement.Action).toEqual([
+      'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
       'secretsmanager:PutSecretValue',
       'secretsmanager:ListSecretVersionIds',
+      'secretsmanager:UpdateSecretVersionStage',
       'secretsmanager:RestoreSecret',
     ]);
     expect(resolveForStack(statement.Resource, STACK_ID)).toBe(
@@ -239,12 +231,16 @@ describe('handler permissions', () => {
     expect(isStackKeySecret(arnIn(renamed), renamed)).toBe(true);
   });
 
-  test('only the two read-only Lightsail actions that have no resource type take "*"', () => {
+  test('only the three read-only Lightsail actions that have no resource type take "*"', () => {
     const stack = newStack();
     new BucketAccessKey(stack, 'Key', { bucketName: 'existing-bucket' });
     const wildcard = handlerStatements(Template.fromStack(stack)).filter((s) => s.Resource === '*');
     expect(wildcard).toEqual([
-      { Action: ['lightsail:GetBucketAccessKeys', 'lightsail:GetBuckets'], Effect: 'Allow', Resource: '*' },
+      {
+        Action: ['lightsail:GetBucketAccessKeys', 'lightsail:GetBuckets', 'lightsail:GetOperation'],
+        Effect: 'Allow',
+        Resource: '*',
+      },
     ]);
   });
 
@@ -279,6 +275,39 @@ describe('handler permissions', () => {
     const statement = statementWith(template, 'kms:GenerateDataKey');
     expect(statement.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
     expect(statement.Condition.StringEquals['kms:ViaService']['Fn::Join'][1]).toContain('secretsmanager.');
+  });
+
+  test("the handlers' KMS grant names no key: any key, through Secrets Manager, for this stack's key secrets only", () => {
+    // The same statement whatever encryptionKey is, and with none: a changed key leaves older versions readable.
+    const statements = [undefined, 'Cmk', 'OtherCmk'].map((cmk) => {
+      const stack = newStack();
+      const encryptionKey = cmk === undefined ? undefined : new kms.Key(stack, cmk);
+      new BucketAccessKey(stack, 'Key', { bucket: newBucket(stack), encryptionKey });
+      return statementWith(Template.fromStack(stack), 'kms:Decrypt');
+    });
+    expect(statements[1]).toEqual(statements[0]);
+    expect(statements[2]).toEqual(statements[0]);
+    const [statement] = statements;
+    expect(resolveForStack(statement.Resource, STACK_ID)).toBe('arn:aws:kms:eu-west-1:*:key/*');
+    expect(resolveForStack(statement.Condition.StringEquals['kms:ViaService'], STACK_ID)).toBe(
+      'secretsmanager.eu-west-1.amazonaws.com',
+    );
+    expect(resolveForStack(statement.Condition.StringLike['kms:EncryptionContext:SecretARN'], STACK_ID)).toBe(
+      `arn:aws:secretsmanager:eu-west-1:123456789012:secret:lightsail-bucket-access-key/TestStack/${STACK_UUID}/*`,
+    );
+  });
+
+  test('keys of one bucket in a stack deploy one after the other, in the order they were added', () => {
+    const stack = newStack();
+    const bucket = newBucket(stack);
+    const first = new BucketAccessKey(stack, 'First', { bucket });
+    const second = new BucketAccessKey(stack, 'Second', { bucket });
+    new BucketAccessKey(stack, 'Elsewhere', { bucketName: 'other-bucket' });
+    const idOf = (key: BucketAccessKey) => stack.getLogicalId(key.node.findChild('Resource').node.defaultChild as any);
+    const resources = Template.fromStack(stack).findResources(RESOURCE_TYPE);
+    expect(resources[idOf(second)].DependsOn).toContain(idOf(first));
+    expect(resources[idOf(first)].DependsOn ?? []).not.toContain(idOf(second));
+    expect(JSON.stringify(resources[idOf(first)].DependsOn ?? [])).not.toContain('Elsewhere');
   });
 });
 

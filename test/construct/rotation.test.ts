@@ -2,7 +2,10 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { BucketAccessKey, type BucketAccessKeyRotation } from '../../lib';
+import { GRACE_PERIOD_TAG, RESOURCE_TYPE, ROTATION_TAG } from '../../lib/contract';
+import { STACK_ID, STACK_UUID, resolveForStack } from '../support/deployed-stack';
 
 function stackWithKey(rotation?: BucketAccessKeyRotation, more: Record<string, unknown> = {}) {
   const app = new App();
@@ -41,7 +44,7 @@ describe('scheduled rotation', () => {
     });
   });
 
-  test('one rotation handler per stack; the key handler is not given rotation permissions', () => {
+  test('one rotation handler per stack; only it lists secrets, only the key handler restores one', () => {
     const app = new App();
     const stack = new Stack(app, 'TestStack');
     for (const name of ['bucket-one', 'bucket-two']) {
@@ -58,9 +61,10 @@ describe('scheduled rotation', () => {
           p.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()),
         );
     expect(actionsOf('ProviderRotationRole')).toEqual(
-      expect.arrayContaining(['secretsmanager:UpdateSecretVersionStage', 'secretsmanager:DescribeSecret']),
+      expect.arrayContaining(['secretsmanager:UpdateSecretVersionStage', 'secretsmanager:ListSecrets']),
     );
-    expect(actionsOf('ProviderRoleDefaultPolicy')).not.toContain('secretsmanager:UpdateSecretVersionStage');
+    expect(actionsOf('ProviderRotationRole')).not.toContain('secretsmanager:RestoreSecret');
+    expect(actionsOf('ProviderRoleDefaultPolicy')).not.toContain('secretsmanager:ListSecrets');
   });
 
   test('the rotation handler may touch only this stack key secrets and the keys buckets', () => {
@@ -125,15 +129,49 @@ describe('scheduled rotation', () => {
     expect(() => stackWithKey(rotation)).toThrow(message);
   });
 
-  test('a grace period: an hourly schedule asks the rotation handler to end it', () => {
-    const { stack, key } = stackWithKey({ automaticallyAfter: Duration.days(30), gracePeriod: Duration.days(2) });
+  test("a grace period: the key secret's tags give it, and an hourly schedule asks the rotation handler to end it", () => {
+    const { stack } = stackWithKey({ automaticallyAfter: Duration.days(30), gracePeriod: Duration.days(2) });
     const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Tags: Match.arrayWith([
+        { Key: GRACE_PERIOD_TAG, Value: '172800' },
+        { Key: ROTATION_TAG, Value: 'rate(30 days)' },
+      ]),
+    });
     const rule: any = Object.values(template.findResources('AWS::Events::Rule'))[0];
     expect(rule.Properties.ScheduleExpression).toBe('rate(1 hour)');
-    const input = JSON.stringify(stack.resolve(rule.Properties.Targets[0].Input));
-    expect(input).toContain('expireGracePeriods');
-    expect(input).toContain(resourceIdOf(stack, key));
-    expect(input).toContain('172800');
+    // The input names the stack's key secrets by their name prefix, not one by one: its size does not grow.
+    const input = resolveForStack(rule.Properties.Targets[0].Input, STACK_ID);
+    expect(JSON.parse(input)).toEqual({
+      expireGracePeriods: { secretNamePrefix: `lightsail-bucket-access-key/TestStack/${STACK_UUID}/` },
+    });
+  });
+
+  test('100 keys with a grace period share one schedule whose input has the same size as for one', () => {
+    const app = new App();
+    const stack = new Stack(app, 'TestStack');
+    const rotation = { automaticallyAfter: Duration.days(30), gracePeriod: Duration.days(1) };
+    for (let i = 0; i < 100; i++) new BucketAccessKey(stack, `Key${i}`, { bucketName: `bucket-${i}`, rotation });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    const rule: any = Object.values(template.findResources('AWS::Events::Rule'))[0];
+    expect(resolveForStack(rule.Properties.Targets[0].Input, STACK_ID).length).toBeLessThan(150);
+  });
+
+  test("a key's secret refuses addRotationSchedule, naming the rotation prop", () => {
+    const { key } = stackWithKey({ automaticallyAfter: Duration.days(30) });
+    const rotationLambda = lambda.Function.fromFunctionArn(key, 'Other', 'arn:aws:lambda:eu-west-1:1:function:x');
+    expect(() => key.secret.addRotationSchedule('Mine', { rotationLambda })).toThrow(
+      /BucketAccessKey .*: its secret rotates through the key's own rotation.*Give the BucketAccessKey the `rotation` prop/,
+    );
+  });
+
+  test("the key's custom resource knows the schedule, so that a change of it reaches the handler first", () => {
+    const { stack, key } = stackWithKey({ automaticallyAfter: Duration.days(30) });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties(RESOURCE_TYPE, { RotationSchedule: 'rate(30 days)' });
+    const schedule: any = Object.values(template.findResources('AWS::SecretsManager::RotationSchedule'))[0];
+    expect(schedule.DependsOn).toContain(resourceIdOf(stack, key));
   });
 
   test('without a grace period there is no schedule', () => {

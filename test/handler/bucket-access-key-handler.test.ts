@@ -14,6 +14,7 @@ import {
   AccessDeniedException,
 } from '@aws-sdk/client-lightsail';
 import {
+  DescribeSecretCommand,
   GetSecretValueCommand,
   InvalidRequestException,
   ListSecretVersionIdsCommand,
@@ -22,12 +23,14 @@ import {
   ResourceNotFoundException,
   RestoreSecretCommand,
   SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../lambda/bucket-access-key';
-import { RETIRED_MARKER, lineageToken, replacementToken } from '../../lambda/shared/key-secret';
+import { RETIRED_MARKER, lineageToken, replacementToken, retiredToken } from '../../lambda/shared/key-secret';
+import { RETIRED_STAGE } from '../../lib/contract';
 import { ConsoleCapture, ResponseEndpoint, expectNoSecretIn } from '../support/capture';
 import {
   type DeliveredProperties,
@@ -68,6 +71,9 @@ beforeEach(() => {
     return { accessKey: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, status: 'Active' } };
   });
   secrets.on(PutSecretValueCommand).resolves({});
+  secrets.on(DescribeSecretCommand).resolves({ VersionIdsToStages: {} });
+  lightsail.on(DeleteBucketAccessKeyCommand).resolves({});
+  secrets.on(UpdateSecretVersionStageCommand).resolves({});
 });
 // Whatever a test did, no secret it generated may appear in a response or a log line.
 afterEach(() => {
@@ -249,7 +255,11 @@ describe('Create', () => {
 
   test("a delivery that loses the write to another delivery answers with the winner's key", async () => {
     const winner = newKey();
-    givenBucketKeys();
+    // The bucket is empty when the delivery starts; the winner's key is there when it looks again.
+    lightsail
+      .on(GetBucketAccessKeysCommand)
+      .resolvesOnce({ accessKeys: [] })
+      .resolves({ accessKeys: [{ accessKeyId: winner.accessKeyId, status: 'Active' }] });
     secrets
       .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionStage: 'AWSCURRENT' })
       .resolvesOnce({ SecretString: PLACEHOLDER, VersionId: 'placeholder' })
@@ -472,7 +482,10 @@ describe('Create', () => {
   });
 
   test('a lineage a Delete has closed gets no key: the request came after CloudFormation gave up on it', async () => {
-    givenSecretHolds(RETIRED_MARKER);
+    givenSecretHolds(PLACEHOLDER);
+    secrets
+      .on(DescribeSecretCommand, { SecretId: SECRET_ARN_V0 })
+      .resolves({ VersionIdsToStages: { 'v-current': ['AWSCURRENT'], retired: [RETIRED_STAGE] } });
     givenBucketKeys();
 
     await handler(createEvent(endpoint.url()));
@@ -545,7 +558,8 @@ describe('Update', () => {
     );
 
     expect(lightsail).not.toHaveReceivedCommand(GetBucketsCommand);
-    expect(lightsail.calls().length + secrets.calls().length).toBe(2);
+    // The secret's current value and labels (retired? who holds it?), and the bucket's keys, in parallel.
+    expect(lightsail.calls().length + secrets.calls().length).toBe(3);
   });
 
   test('a new serial (a new secret) is a replacement: a new key, a new physical id, nothing deleted', async () => {
@@ -603,7 +617,10 @@ describe('Update', () => {
       .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: 'p' })
       .resolves({ SecretString: record(rotatedOut) });
     givenBucketKeys(current.accessKeyId, rotatedOut.accessKeyId);
-    lightsail.on(DeleteBucketAccessKeyCommand).callsFake(() => givenBucketKeys(current.accessKeyId));
+    lightsail.on(DeleteBucketAccessKeyCommand).callsFake(() => {
+      givenBucketKeys(current.accessKeyId);
+      return {};
+    });
 
     // When the key moves to a new serial
     await handler(
@@ -829,7 +846,18 @@ describe('Delete', () => {
     await handler(deleteEvent(endpoint.url(), SECRET_ARN_V0));
 
     expect(secrets.commandCalls(PutSecretValueCommand).map((c) => c.args[0].input)).toEqual([
-      { SecretId: SECRET_ARN_V0, SecretString: RETIRED_MARKER, ClientRequestToken: lineageToken(SECRET_ARN_V0) },
+      {
+        SecretId: SECRET_ARN_V0,
+        SecretString: RETIRED_MARKER,
+        ClientRequestToken: retiredToken(SECRET_ARN_V0),
+        VersionStages: [RETIRED_STAGE],
+      },
+      {
+        SecretId: SECRET_ARN_V0,
+        SecretString: RETIRED_MARKER,
+        ClientRequestToken: lineageToken(SECRET_ARN_V0),
+        VersionStages: [RETIRED_STAGE],
+      },
     ]);
     const order = secrets.calls().map((c) => c.args[0].constructor.name);
     expect(order.indexOf('PutSecretValueCommand')).toBeLessThan(order.indexOf('ListSecretVersionIdsCommand'));

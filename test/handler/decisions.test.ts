@@ -9,13 +9,7 @@ import {
   lineageState,
   updateKind,
 } from '../../lambda/bucket-access-key/decisions';
-import {
-  RETIRED_MARKER,
-  hasFreeSlot,
-  keysToDelete,
-  lineageToken,
-  replacementToken,
-} from '../../lambda/shared/key-secret';
+import { hasFreeSlot, keysToDelete, lineageToken, replacementToken } from '../../lambda/shared/key-secret';
 import { MADE_UP_PHYSICAL_ID, SECRET_ARN_V0, SECRET_ARN_V1, STACK_ID } from './events';
 
 const OTHER_STACK_ID = STACK_ID.replace(/[0-9a-f-]{36}$/, '00000000-aaaa-bbbb-cccc-000000000000');
@@ -96,14 +90,17 @@ describe('updateKind: what an Update does, by the lineage its physical id names'
   });
 });
 
-describe('lineageState: what the secret holds as AWSCURRENT', () => {
+describe('lineageState: what the secret holds as AWSCURRENT, and whether a closer retired it', () => {
+  const placeholder = { secretString: '{"status":"awaiting-access-key"}' };
+  const recorded = { secretString: JSON.stringify(key('AKIAONE')) };
   test.each([
-    ['no current version: the secret is gone', undefined, 'missing'],
-    ['the placeholder CloudFormation generated', { secretString: '{"status":"awaiting-access-key"}' }, 'placeholder'],
-    ['the marker a Delete wrote', { secretString: RETIRED_MARKER }, 'retired'],
-    ['a key record', { secretString: JSON.stringify(key('AKIAONE')) }, 'key'],
-  ])('%s: %s', (_, current, kind) => {
-    expect(lineageState(current).kind).toBe(kind);
+    ['no current version: the secret is gone', undefined, false, 'missing'],
+    ['the placeholder CloudFormation generated', placeholder, false, 'placeholder'],
+    ['a key record', recorded, false, 'key'],
+    ['the placeholder of a lineage a Delete retired', placeholder, true, 'retired'],
+    ['a key record of a lineage a Delete retired', recorded, true, 'retired'],
+  ])('%s', (_, current, retired, kind) => {
+    expect(lineageState(current, retired).kind).toBe(kind);
   });
 });
 

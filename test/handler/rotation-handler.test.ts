@@ -12,6 +12,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
+  ListSecretsCommand,
   PutSecretValueCommand,
   ResourceExistsException,
   SecretsManagerClient,
@@ -21,6 +22,7 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { handler } from '../../lambda/rotation';
+import { GRACE_PERIOD_TAG, ROTATION_TAG } from '../../lib/contract';
 import { ConsoleCapture, expectNoSecretIn } from '../support/capture';
 import { SECRET_ARN_V0 as SECRET, generateKey } from './events';
 
@@ -34,13 +36,17 @@ const newKey = () => generateKey(generated);
 const record = (key: { accessKeyId: string; secretAccessKey: string }) =>
   JSON.stringify({ ...key, bucketName: 'media-assets', region: 'eu-west-1', endpoint: 'https://media/' });
 
-/** The secret's versions: id -> [stages, value]. */
-function givenVersions(versions: Record<string, [string[], string, Date?]>) {
+/**
+ * The secret's versions: id -> [stages, value]; a version without a value is the one RotateSecret made for this
+ * rotation, not written yet. The secret has the tag that says rotation is on.
+ */
+function givenVersions(versions: Record<string, [string[], string?, Date?]>) {
   secrets
     .on(GetSecretValueCommand)
     .rejects(Object.assign(new Error('no such version'), { name: 'ResourceNotFoundException' }));
   secrets.on(DescribeSecretCommand).resolves({
     VersionIdsToStages: Object.fromEntries(Object.entries(versions).map(([id, [stages]]) => [id, stages])),
+    Tags: [{ Key: ROTATION_TAG, Value: 'rate(30 days)' }],
   });
   secrets.on(ListSecretVersionIdsCommand).resolves({
     Versions: Object.entries(versions).map(([id, [stages, , created]]) => ({
@@ -50,16 +56,20 @@ function givenVersions(versions: Record<string, [string[], string, Date?]>) {
     })),
   });
   for (const [id, [stages, value]] of Object.entries(versions)) {
+    if (value === undefined) continue;
     secrets
       .on(GetSecretValueCommand, { SecretId: SECRET, VersionId: id })
-      .resolves({ VersionId: id, SecretString: value });
+      .resolves({ VersionId: id, SecretString: value, VersionStages: stages });
     for (const stage of stages) {
       secrets
         .on(GetSecretValueCommand, { SecretId: SECRET, VersionStage: stage })
-        .resolves({ VersionId: id, SecretString: value });
+        .resolves({ VersionId: id, SecretString: value, VersionStages: stages });
     }
   }
 }
+
+/** The version RotateSecret makes for this rotation before the first step: AWSPENDING, no value yet. */
+const UNWRITTEN: [string[]] = [['AWSPENDING']];
 
 function givenBucketKeys(...keys: Array<{ accessKeyId: string; status?: string }>) {
   lightsail
@@ -76,6 +86,7 @@ beforeEach(() => {
   generated = [];
   output = new ConsoleCapture().start();
   lightsail.on(CreateBucketAccessKeyCommand).callsFake(() => ({ accessKey: { ...newKey(), status: 'Active' } }));
+  lightsail.on(DeleteBucketAccessKeyCommand).resolves({});
 });
 afterEach(() => {
   output.stop();
@@ -86,9 +97,16 @@ describe('createSecret', () => {
   test('deletes the previous key, then creates the pending key with the rotation token', async () => {
     const current = newKey();
     const previous = newKey();
-    givenVersions({ v1: [['AWSCURRENT'], record(current)], v0: [['AWSPREVIOUS'], record(previous)] });
+    givenVersions({
+      v1: [['AWSCURRENT'], record(current)],
+      v0: [['AWSPREVIOUS'], record(previous)],
+      [TOKEN]: UNWRITTEN,
+    });
     givenBucketKeys(current, previous);
-    lightsail.on(DeleteBucketAccessKeyCommand).callsFake(() => givenBucketKeys(current));
+    lightsail.on(DeleteBucketAccessKeyCommand).callsFake(() => {
+      givenBucketKeys(current);
+      return {};
+    });
 
     await step('createSecret');
 
@@ -111,7 +129,9 @@ describe('createSecret', () => {
   });
 
   test('does nothing when the pending version of this token exists', async () => {
-    givenVersions({ v1: [['AWSCURRENT'], record(newKey())], [TOKEN]: [['AWSPENDING'], record(newKey())] });
+    const pending = newKey();
+    givenVersions({ v1: [['AWSCURRENT'], record(newKey())], [TOKEN]: [['AWSPENDING'], record(pending)] });
+    givenBucketKeys(pending);
 
     await step('createSecret');
 
@@ -129,7 +149,7 @@ describe('createSecret', () => {
 
   test('too close to the Lambda timeout, no key is created; Secrets Manager retries the step', async () => {
     const current = newKey();
-    givenVersions({ v1: [['AWSCURRENT'], record(current)] });
+    givenVersions({ v1: [['AWSCURRENT'], record(current)], [TOKEN]: UNWRITTEN });
     givenBucketKeys(current);
     const event = { SecretId: SECRET, ClientRequestToken: TOKEN, Step: 'createSecret' } as const;
 
@@ -140,13 +160,13 @@ describe('createSecret', () => {
   });
 
   test('a secret without a key yet cannot rotate', async () => {
-    givenVersions({ v0: [['AWSCURRENT'], '{"status":"awaiting-access-key","placeholder":"x"}'] });
+    givenVersions({ v0: [['AWSCURRENT'], '{"status":"awaiting-access-key","placeholder":"x"}'], [TOKEN]: UNWRITTEN });
     await expect(step('createSecret')).rejects.toThrow(`Secret ${SECRET} holds no access key yet`);
   });
 
   test('a bucket whose other slot holds another key: the error says the rotating key needs the bucket to itself', async () => {
     const current = newKey();
-    givenVersions({ v1: [['AWSCURRENT'], record(current)] });
+    givenVersions({ v1: [['AWSCURRENT'], record(current)], [TOKEN]: UNWRITTEN });
     givenBucketKeys(current, { accessKeyId: 'AKIASOMEONEELSE' });
 
     await expect(step('createSecret')).rejects.toThrow('A rotating BucketAccessKey needs its bucket to itself.');
@@ -156,12 +176,12 @@ describe('createSecret', () => {
   test('a delivery that loses the write to a duplicate deletes its key and succeeds', async () => {
     const current = newKey();
     const winner = newKey();
-    givenVersions({ v1: [['AWSCURRENT'], record(current)] });
+    givenVersions({ v1: [['AWSCURRENT'], record(current)], [TOKEN]: UNWRITTEN });
     givenBucketKeys(current);
     secrets
       .on(GetSecretValueCommand, { SecretId: SECRET, VersionId: TOKEN })
       .rejectsOnce(Object.assign(new Error('no such version'), { name: 'ResourceNotFoundException' }))
-      .resolves({ VersionId: TOKEN, SecretString: record(winner) });
+      .resolves({ VersionId: TOKEN, SecretString: record(winner), VersionStages: ['AWSPENDING'] });
     secrets
       .on(PutSecretValueCommand)
       .rejects(new ResourceExistsException({ message: 'exists', $metadata: { httpStatusCode: 400 } }));
@@ -176,7 +196,7 @@ describe('createSecret', () => {
 
   test('what escapes the handler is redacted and logged', async () => {
     const current = newKey();
-    givenVersions({ v1: [['AWSCURRENT'], record(current)] });
+    givenVersions({ v1: [['AWSCURRENT'], record(current)], [TOKEN]: UNWRITTEN });
     givenBucketKeys(current);
     secrets.on(PutSecretValueCommand).callsFake((input) => {
       throw new Error(`rejected ${input.SecretString}`);
@@ -207,7 +227,7 @@ describe('setSecret, testSecret, finishSecret', () => {
   });
 
   test.each([
-    ['missing', [] as Array<{ accessKeyId: string; status?: string }>, 'is missing on bucket'],
+    ['missing', [] as Array<{ accessKeyId: string; status?: string }>, 'is missing from bucket'],
     ['Inactive', [{ status: 'Inactive' }], 'is Inactive on bucket'],
   ])('testSecret fails when the pending key is %s', async (_, listed, message) => {
     const pending = newKey();
@@ -222,7 +242,9 @@ describe('setSecret, testSecret, finishSecret', () => {
   });
 
   test('finishSecret moves AWSCURRENT to the pending version', async () => {
-    givenVersions({ v1: [['AWSCURRENT'], record(newKey())], [TOKEN]: [['AWSPENDING'], record(newKey())] });
+    const pending = newKey();
+    givenVersions({ v1: [['AWSCURRENT'], record(newKey())], [TOKEN]: [['AWSPENDING'], record(pending)] });
+    givenBucketKeys(pending);
     await step('finishSecret');
     expect(secrets).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
       SecretId: SECRET,
@@ -238,11 +260,31 @@ describe('setSecret, testSecret, finishSecret', () => {
 });
 
 describe('grace periods', () => {
-  const sweep = () => handler({ expireGracePeriods: [{ secretArn: SECRET, gracePeriodSeconds: 3600 }] });
+  const PREFIX = 'lightsail-bucket-access-key/TestStack/6c7f2f40-0000-11ef-0000-0a1b2c3d4e5f/';
+  const sweep = () => handler({ expireGracePeriods: { secretNamePrefix: PREFIX } });
+  /** The stack's key secrets with a grace period, as ListSecrets finds them by name prefix and tag. */
+  function givenGracePeriods(...secretArns: string[]) {
+    secrets.on(ListSecretsCommand).resolves({
+      SecretList: secretArns.map((ARN) => ({ ARN, Tags: [{ Key: GRACE_PERIOD_TAG, Value: '3600' }] })),
+    });
+  }
+
+  test("the stack's key secrets with a grace period are found by their name prefix and tag", async () => {
+    givenGracePeriods(SECRET);
+    givenVersions({ v1: [['AWSCURRENT'], record(newKey()), new Date()] });
+    await sweep();
+    expect(secrets).toHaveReceivedCommandWith(ListSecretsCommand, {
+      Filters: [
+        { Key: 'name', Values: [PREFIX] },
+        { Key: 'tag-key', Values: [GRACE_PERIOD_TAG] },
+      ],
+    });
+  });
 
   test('once the current key is older than the grace period, the previous key goes; a pending one stays', async () => {
     const previous = newKey();
     const pending = newKey();
+    givenGracePeriods(SECRET);
     givenVersions({
       v1: [['AWSCURRENT'], record(newKey()), new Date(Date.now() - 2 * 3600_000)],
       v0: [['AWSPREVIOUS'], record(previous)],
@@ -258,6 +300,7 @@ describe('grace periods', () => {
   });
 
   test('within the grace period nothing is deleted', async () => {
+    givenGracePeriods(SECRET);
     givenVersions({ v1: [['AWSCURRENT'], record(newKey()), new Date()], v0: [['AWSPREVIOUS'], record(newKey())] });
     await sweep();
     expect(lightsail).not.toHaveReceivedCommand(DeleteBucketAccessKeyCommand);
@@ -265,15 +308,9 @@ describe('grace periods', () => {
   });
 
   test('one secret failing does not stop the others, and fails the invocation', async () => {
+    givenGracePeriods(SECRET, `${SECRET}x`);
     secrets.on(ListSecretVersionIdsCommand).rejects(new Error('throttled for good'));
-    await expect(
-      handler({
-        expireGracePeriods: [
-          { secretArn: SECRET, gracePeriodSeconds: 1 },
-          { secretArn: `${SECRET}x`, gracePeriodSeconds: 1 },
-        ],
-      }),
-    ).rejects.toThrow('2 of 2 grace periods could not be checked');
+    await expect(sweep()).rejects.toThrow('2 grace periods could not be checked');
     expect(output.json().filter((l) => l.outcome === 'failed')).toHaveLength(2);
   });
 });
