@@ -13,7 +13,14 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
-import { HANDLERS, WILDCARD_REASONS, acknowledge, wildcardResource } from './acknowledgements';
+import {
+  type Acknowledgement,
+  HANDLERS,
+  WILDCARD_REASONS,
+  acknowledge,
+  suppressForCdkNag2,
+  wildcardResource,
+} from './acknowledgements';
 import { GRACE_PERIODS_FIELD, type GracePeriod, STACK_ID_PARTS, keySecretNamePrefix } from './contract';
 import { fail, warn, warnOfRegionWithoutLightsail } from './validation';
 
@@ -59,6 +66,8 @@ export class BucketAccessKeyProvider extends Construct {
   private readonly buckets = new Set<string>();
   private readonly gracePeriods: GracePeriod[] = [];
   private logRetention: { days: logs.RetentionDays; by: string } | undefined;
+  /** Every acknowledgement made on the provider: cdk-nag 2 reads them from each resource, also those added later. */
+  private readonly acknowledged: Acknowledgement[] = [];
 
   private constructor(scope: Stack, id: string) {
     super(scope, id);
@@ -91,7 +100,12 @@ export class BucketAccessKeyProvider extends Construct {
     });
     // The role's policy is a dependency of the function, and every key's custom resource references the function,
     // so CloudFormation deletes the keys before it deletes the permissions their Delete needs.
-    acknowledge(this, [...HANDLERS, wildcardResource(this, this.keySecrets, WILDCARD_REASONS.keySecrets)]);
+    this.acknowledge([...HANDLERS, wildcardResource(this, this.keySecrets, WILDCARD_REASONS.keySecrets)]);
+  }
+
+  private acknowledge(acknowledgements: readonly Acknowledgement[]): void {
+    acknowledge(this, acknowledgements);
+    this.acknowledged.push(...acknowledgements);
   }
 
   /**
@@ -132,7 +146,7 @@ export class BucketAccessKeyProvider extends Construct {
     const anyBucket = this.anyBucketArn;
     if (this.buckets.has(anyBucket)) return;
     this.addBucketResource(anyBucket);
-    acknowledge(this, [wildcardResource(this, anyBucket, reason)]);
+    this.acknowledge([wildcardResource(this, anyBucket, reason)]);
   }
 
   private addBucketResource(bucketArn: string): void {
@@ -183,6 +197,7 @@ export class BucketAccessKeyProvider extends Construct {
         principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
         sourceAccount: Aws.ACCOUNT_ID,
       });
+      suppressForCdkNag2(this, this.acknowledged);
     }
     return this.rotation;
   }
