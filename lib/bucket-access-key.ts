@@ -26,7 +26,7 @@ import {
   removalPolicyValue,
 } from './contract';
 import { KeySecret } from './key-secret';
-import { BucketAccessKeyProvider } from './provider';
+import { BucketAccessKeyProvider, KEY_SERVICE_TIMEOUT } from './provider';
 import type { BucketAccessKeyRotation } from './rotation';
 import { fail, propsProblem, removalPolicyProblem, rotationScheduleExpression } from './validation';
 
@@ -216,6 +216,8 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
       resourceType: RESOURCE_TYPE,
       properties: { ...properties },
       removalPolicy,
+      // Bounded by the handler's own timeout and Lambda's retries, instead of CloudFormation's hour.
+      serviceTimeout: KEY_SERVICE_TIMEOUT,
     });
 
     this.bucketName = bucketName;

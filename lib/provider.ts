@@ -32,6 +32,26 @@ export const ROTATION_ASSET_DIR = path.join(ASSETS_DIR, 'rotation-handler');
 const PROVIDER_ID = 'LightsailBucketAccessKeyProvider';
 const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
 
+/** The custom resource handler's Lambda timeout. */
+export const HANDLER_TIMEOUT = Duration.minutes(5);
+
+/**
+ * How long CloudFormation waits for a key's custom resource to answer (its `ServiceTimeout`; without one,
+ * CloudFormation waits an hour, the most it allows: aws/aws-cdk #2126, #30517).
+ *
+ * CloudFormation invokes the handler asynchronously, and Lambda runs an invocation that failed or timed out up to
+ * two more times, about one minute and then two minutes after the previous attempt (Lambda developer guide, "How
+ * Lambda handles errors and retries with asynchronous invocation"). Every attempt answers, 15 seconds before its
+ * timeout at the latest, unless the answer cannot be delivered. So the last answer that can come arrives at most
+ *
+ *   3 attempts x 5 minutes + 1 minute + 2 minutes = 18 minutes
+ *
+ * after the request; 2 minutes more for the wait in Lambda's queue and cold starts make 20 minutes (1,200 seconds).
+ */
+export const KEY_SERVICE_TIMEOUT = Duration.seconds(
+  3 * HANDLER_TIMEOUT.toSeconds() + Duration.minutes(1 + 2).toSeconds() + Duration.minutes(2).toSeconds(),
+);
+
 /**
  * Bucket ARNs the handlers' key statement names one by one. A resolved ARN takes about 85 characters; 40 of them
  * keep the statement well within 6,144, the most a managed policy holds (aws-cdk-lib moves a statement there when
@@ -96,7 +116,7 @@ export class BucketAccessKeyProvider extends Construct {
         // Only to read the record of keys of a secret scheduled for deletion outside CloudFormation, on Delete.
         'secretsmanager:RestoreSecret',
       ],
-      timeout: Duration.minutes(5),
+      timeout: HANDLER_TIMEOUT,
     });
     // The role's policy is a dependency of the function, and every key's custom resource references the function,
     // so CloudFormation deletes the keys before it deletes the permissions their Delete needs.
