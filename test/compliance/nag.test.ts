@@ -2,15 +2,16 @@
  * cdk-nag's AwsSolutions and NIST 800-53 R5 packs, in both versions users run: cdk-nag 3 as aws-cdk-lib's policy
  * validation plugin, and cdk-nag 2 as an aspect (`Aspects.of(app).add(new AwsSolutionsChecks())`). They run on the
  * README's example stack (with and without the recommended feature flags), on it with a key without rotation, on a
- * key of a bucket given by name, and on a key shared with other accounts: no finding may be left on this library's
- * constructs. Findings by design are acknowledged in the library itself
+ * key of a bucket given by name, on a key shared with other accounts, and on keys whose handlers run in a VPC: no
+ * finding may be left on this library's constructs. Findings by design are acknowledged in the library itself
  * (lib/acknowledgements.ts), each with its reason, in the form each version reads; the example's own consumer
  * function is not ours to judge.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Aspects, CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { App, Aspects, CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lightsail from 'aws-cdk-lib/aws-lightsail';
@@ -18,7 +19,7 @@ import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import * as nag2 from 'cdk-nag-v2';
 import type { IConstruct } from 'constructs';
-import { BucketAccessKey } from '../../lib';
+import { BucketAccessKey, type BucketAccessKeyProps } from '../../lib';
 import { MediaStack } from '../../bin/media-stack';
 
 interface Finding {
@@ -96,6 +97,26 @@ function envStack(app: App, id: string): Stack {
   return new Stack(app, id, { env: { account: '111111111111', region: 'eu-west-1' } });
 }
 
+/** A stack with a VPC, a rotating key with a grace period and one without rotation, their handlers in the VPC. */
+function vpcStack(app: App, securityGroups: boolean): Stack {
+  const stack = envStack(app, 'InVpc');
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+  const network: Partial<BucketAccessKeyProps> = {
+    vpc,
+    ...(securityGroups && { securityGroups: [new ec2.SecurityGroup(stack, 'Handlers', { vpc })] }),
+  };
+  const encryptionKey = new kms.Key(stack, 'Cmk', { enableKeyRotation: true });
+  const bucket = new lightsail.CfnBucket(stack, 'Bucket', { bucketName: 'vpc-assets', bundleId: 'small_1_0' });
+  new BucketAccessKey(stack, 'Rotating', {
+    bucket,
+    encryptionKey,
+    rotation: { automaticallyAfter: Duration.days(30), gracePeriod: Duration.days(1) },
+    ...network,
+  });
+  new BucketAccessKey(stack, 'Plain', { bucketName: 'existing-bucket', encryptionKey, ...network });
+  return stack;
+}
+
 /** Every cdk-nag 2 suppression our constructs wrote, with where it is. */
 function nag2Suppressions(stack: Stack): Array<{ path: string; type: string; suppression: any }> {
   return stack.node
@@ -168,6 +189,15 @@ describe.each(VERSIONS)('%s', (version) => {
     expect(onOurs(findings, stack)).toEqual([]);
   });
 
+  test.each([
+    ['security groups of their own', false],
+    ['security groups given', true],
+  ])('handlers in a VPC, with %s: no finding on our constructs', (_, securityGroups) => {
+    const { app, outdir } = newApp();
+    const stack = vpcStack(app, securityGroups);
+    expect(onOurs(nagFindings(app, outdir, version), stack)).toEqual([]);
+  });
+
   test("a key on Secrets Manager's AWS managed key: the one finding left is the user's choice of key", () => {
     const { app, outdir } = newApp();
     const stack = envStack(app, 'ManagedKey');
@@ -204,31 +234,45 @@ test('without their cdk-nag 2 suppressions, our resources draw the findings they
   );
 });
 
-test('every acknowledgement sits on our own constructs and says why, in the form of each version', () => {
-  const { app } = newApp();
-  const stack = new MediaStack(app, 'Example');
+describe('every acknowledgement sits on our own constructs and says why', () => {
+  test.each([
+    ['the example stack', (app: App) => new MediaStack(app, 'Example')],
+    ['handlers in a VPC', (app: App) => vpcStack(app, false)],
+  ])('%s', (_, build) => {
+    const { app } = newApp();
+    const stack = build(app);
+    const inVpc = stack.node.tryFindChild('Vpc') !== undefined;
 
-  // cdk-nag 3: the example's key rotates, so only the shared handlers carry acknowledgements.
-  const withAcknowledgements = ours(stack)
-    .flatMap((o) => o.node.findAll())
-    .filter((c) => acknowledged(c).length > 0);
-  expect(withAcknowledgements.map((c) => c.node.path)).toEqual(['Example/LightsailBucketAccessKeyProvider']);
-  const rules3 = withAcknowledgements.flatMap((c) => acknowledged(c));
-  for (const [rule, reason] of rules3) {
-    expect(rule).toMatch(/^(AwsSolutions|NIST\.800\.53\.R5)::/);
-    expect(reason.length).toBeGreaterThan(60);
-  }
+    // cdk-nag 3: on the shared handlers, and on each key without rotation.
+    const withAcknowledgements = ours(stack)
+      .flatMap((o) => o.node.findAll())
+      .filter((c) => acknowledged(c).length > 0);
+    expect(withAcknowledgements.map((c) => c.node.path)).toEqual([
+      `${stack.stackName}/LightsailBucketAccessKeyProvider`,
+      ...(inVpc ? [`${stack.stackName}/Plain`] : []),
+    ]);
+    const rules3 = withAcknowledgements.flatMap((c) => acknowledged(c));
+    for (const [rule, reason] of rules3) {
+      expect(rule).toMatch(/^(AwsSolutions|NIST\.800\.53\.R5)::/);
+      expect(reason.length).toBeGreaterThan(60);
+    }
 
-  // cdk-nag 2: on our CloudFormation resources only, the same rules with the same reasons.
-  const suppressions = nag2Suppressions(stack);
-  const paths = ourPaths(stack);
-  expect(suppressions.length).toBeGreaterThan(0);
-  for (const { path: where, suppression } of suppressions) {
-    expect(paths.some((p) => `${where}/`.startsWith(p))).toBe(true);
-    expect(suppression.id).toMatch(/^(AwsSolutions|NIST\.800\.53\.R5)-\w+$/);
-    const v3 = `${suppression.id.startsWith('NIST') ? 'NIST.800.53.R5' : 'AwsSolutions'}::${suppression.id}${
-      suppression.applies_to ? `[${suppression.applies_to[0]}]` : ''
-    }`;
-    expect(rules3).toContainEqual([v3, suppression.reason]);
-  }
+    // cdk-nag 2: on our CloudFormation resources only, the same rules with the same reasons.
+    const suppressions = nag2Suppressions(stack);
+    const paths = ourPaths(stack);
+    expect(suppressions.length).toBeGreaterThan(0);
+    for (const { path: where, suppression } of suppressions) {
+      expect(paths.some((p) => `${where}/`.startsWith(p))).toBe(true);
+      expect(suppression.id).toMatch(/^(AwsSolutions|NIST\.800\.53\.R5)-\w+$/);
+      const v3 = `${suppression.id.startsWith('NIST') ? 'NIST.800.53.R5' : 'AwsSolutions'}::${suppression.id}${
+        suppression.applies_to ? `[${suppression.applies_to[0]}]` : ''
+      }`;
+      expect(rules3).toContainEqual([v3, suppression.reason]);
+    }
+
+    // In a VPC, nothing says the handlers run outside one.
+    const insideVpc = 'NIST.800.53.R5::NIST.800.53.R5-LambdaInsideVPC';
+    expect(rules3.some(([rule]) => rule === insideVpc)).toBe(!inVpc);
+    expect(suppressions.some(({ suppression }) => suppression.id === 'NIST.800.53.R5-LambdaInsideVPC')).toBe(!inVpc);
+  });
 });
