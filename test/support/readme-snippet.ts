@@ -29,7 +29,10 @@ export function runReadmeSnippet(
   for (const [, names, module] of source.matchAll(/^import \{([^}]+)\} from '([^']+)';$/gm)) {
     for (const name of names.split(',').map((n) => n.trim())) bindings[name] = load(module)[name];
   }
+  // What the fixture imports.
   bindings.BucketAccessKey ??= load(lib).BucketAccessKey;
+  bindings.iam ??= iam;
+  bindings.lightsail ??= lightsail;
 
   const app = new App();
   const stack = new Stack(app, 'Snippet', stackProps);
