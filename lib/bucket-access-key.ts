@@ -54,7 +54,8 @@ export interface IBucketAccessKey extends IResource {
   readonly secretAccessKey: SecretValue;
 
   /**
-   * The secret that holds the key, as JSON: `accessKeyId`, `secretAccessKey`, `bucketName`, `region`, `endpoint`.
+   * The secret that holds the key, as JSON: `accessKeyId`, `secretAccessKey`, `bucketName`, `region`, `endpoint`
+   * (the regional S3 service endpoint, for an S3 client's endpoint) and `bucketUrl` (the bucket's own URL).
    * Its ARN comes from the custom resource that writes the key, so whatever uses it deploys after the key was
    * written. Its grants behave as `secretsmanager.Secret`'s do, for principals of other accounts too.
    */

@@ -78,7 +78,8 @@ async function createPending(secretArn: string, token: string, invocation: KeyCr
       {
         region: current.region || invocation.region,
         deadline: invocation.deadline,
-        endpoint: async () => current.endpoint,
+        // The bucket's URL: records written before bucketUrl existed hold it as their endpoint.
+        endpoint: async () => current.bucketUrl ?? current.endpoint,
       },
       ['AWSPENDING'],
     );

@@ -2,10 +2,10 @@
  * Creating a key and recording it in its secret, shared by the custom resource handler and the rotation handler:
  * the only moments a secret access key exists outside Secrets Manager.
  */
-import type { KeySecretValue } from '../../lib/contract';
 import * as aws from './aws';
 import { describeKey, hasFreeSlot, noFreeSlotMessage, serializeKeySecret } from './key-secret';
 import { describeError } from './log';
+import { keyRecord } from './s3-location';
 
 /** An error whose message is already written for the person deploying: reported as is, without a type name. */
 export class KeyError extends Error {}
@@ -42,6 +42,7 @@ export async function createAndRecord(
   bucketName: string,
   token: string,
   keysBefore: readonly aws.BucketKeyInfo[],
+  /** `endpoint`: the bucket's URL as Lightsail reports it (see s3-location.ts for what the record holds). */
   where: KeyCreationContext & { endpoint: () => Promise<string> },
   versionStages?: string[],
 ): Promise<string> {
@@ -52,7 +53,7 @@ export async function createAndRecord(
   if (created.status === 'rejected') throw created.reason;
   const { accessKeyId } = created.value;
   if (endpoint.status === 'rejected') return deleteNewKey(bucketName, accessKeyId, endpoint.reason);
-  const value: KeySecretValue = { ...created.value, bucketName, region: where.region, endpoint: endpoint.value };
+  const value = keyRecord(created.value, bucketName, where.region, endpoint.value);
   try {
     await aws.putSecret(secretArn, serializeKeySecret(value), token, versionStages);
   } catch (writeError) {
