@@ -5,7 +5,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
+import * as sdk from '@aws-sdk/client-s3';
 import { keyRecord } from '../../lambda/shared/s3-location';
 import { serializeKeySecret } from '../../lambda/shared/key-secret';
 import { readmeBlock } from '../support/readme-example';
@@ -20,13 +22,13 @@ interface HttpRequest {
   readonly headers: Record<string, string>;
 }
 
+const load = createRequire(__filename);
 const BUCKET = 'media-assets-example';
 const BUCKET_URL = `https://${BUCKET}.s3.eu-west-1.amazonaws.com/`;
 const KEY = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
 
 /** The README's `upload(key, photo)`, with the S3 client's requests recorded instead of sent. */
 function readmeUpload(sent: HttpRequest[], clientConfig: Record<string, unknown> = {}) {
-  const sdk = require('@aws-sdk/client-s3');
   class RecordingS3Client extends sdk.S3Client {
     constructor(config: Record<string, unknown>) {
       super({ ...config, ...clientConfig });
@@ -38,10 +40,13 @@ function readmeUpload(sent: HttpRequest[], clientConfig: Record<string, unknown>
       };
     }
   }
-  const load = (module: string) =>
-    module === '@aws-sdk/client-s3' ? { ...sdk, S3Client: RecordingS3Client } : require(module);
+  const modules = (module: string) =>
+    module === '@aws-sdk/client-s3' ? { ...sdk, S3Client: RecordingS3Client } : load(module);
   const source = readmeBlock('s3-client', 'js');
-  return new Function('require', `${source}\nreturn upload;`)(load) as (key: unknown, photo: unknown) => Promise<void>;
+  return new Function('require', `${source}\nreturn upload;`)(modules) as (
+    key: unknown,
+    photo: unknown,
+  ) => Promise<void>;
 }
 
 /** The secret's value as a consumer reads it: the handler's record, through its JSON. */

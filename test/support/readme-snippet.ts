@@ -3,6 +3,7 @@
  * it in): `this` is the stack, `bucket` a Lightsail bucket, `taskRole` a role. Its imports are resolved here (the
  * package's own name to lib/), so the snippet runs exactly as the README shows it.
  */
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,6 +12,7 @@ import * as ts from 'typescript';
 import { PACKAGE_NAME, readmeBlock } from './readme-example';
 
 const lib = path.join(__dirname, '..', '..', 'lib');
+const requireFrom = createRequire(__filename);
 
 export interface SnippetStack {
   readonly app: App;
@@ -23,7 +25,7 @@ export function runReadmeSnippet(
 ): SnippetStack {
   const source = readmeBlock(marker, 'ts');
   const bindings: Record<string, unknown> = {};
-  const load = (module: string): any => require(module === PACKAGE_NAME ? lib : module);
+  const load = (module: string): any => requireFrom(module === PACKAGE_NAME ? lib : module);
   for (const [, name, module] of source.matchAll(/^import \* as (\w+) from '([^']+)';$/gm))
     bindings[name] = load(module);
   for (const [, names, module] of source.matchAll(/^import \{([^}]+)\} from '([^']+)';$/gm)) {
