@@ -157,8 +157,8 @@ export interface BucketAccessKeyProps {
    * too (the functions' placement is fixed when they are created); a synth error names the key that differs.
    *
    * The functions need HTTPS (TCP 443) to the Lightsail API, which has no VPC endpoint (so a NAT gateway), to
-   * Secrets Manager and, with a customer-managed `encryptionKey`, KMS (NAT, or their interface endpoints), and to the
-   * pre-signed S3 URL that CloudFormation takes the custom resource's answer at (NAT, or an S3 gateway endpoint).
+   * Secrets Manager (NAT, or its interface endpoint), and to the pre-signed S3 URL that CloudFormation takes the
+   * custom resource's answer at (NAT, or an S3 gateway endpoint); KMS is called by Secrets Manager, not by them.
    * Their roles get the network interface permissions Lambda needs, as a statement of their own.
    *
    * @default - the functions run outside any VPC, as Lambda functions do by default

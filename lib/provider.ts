@@ -362,8 +362,8 @@ export class BucketAccessKeyProvider extends Construct {
       // The security group aws-cdk-lib makes for a function that is given none allows only what is added below.
       allowAllOutbound: this.placement && !this.placement.securityGroups ? false : undefined,
     });
-    // Every call the handlers make is HTTPS: the Lightsail, Secrets Manager and KMS APIs, and CloudFormation's
-    // response URL (DNS goes to the VPC's resolver, which security groups do not filter).
+    // Every call the handlers make is HTTPS: the Lightsail and Secrets Manager APIs, and CloudFormation's response
+    // URL (DNS goes to the VPC's resolver, which security groups do not filter).
     if (this.placement && !this.placement.securityGroups) {
       fn.connections.allowToAnyIpv4(ec2.Port.tcp(443), 'HTTPS to AWS APIs and the CloudFormation response URL');
     }
