@@ -10,6 +10,7 @@ import {
   SecretValue,
   Tags,
 } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lightsail from 'aws-cdk-lib/aws-lightsail';
@@ -30,7 +31,7 @@ import {
   removalPolicyValue,
 } from './contract';
 import { KeySecret } from './key-secret';
-import { BucketAccessKeyProvider } from './provider';
+import { BucketAccessKeyProvider, KEY_SERVICE_TIMEOUT } from './provider';
 import type { BucketAccessKeyRotation } from './rotation';
 import { fail, propsProblem, removalPolicyProblem, rotationScheduleExpression } from './validation';
 
@@ -57,7 +58,8 @@ export interface IBucketAccessKey extends IResource {
   readonly secretAccessKey: SecretValue;
 
   /**
-   * The secret that holds the key, as JSON: `accessKeyId`, `secretAccessKey`, `bucketName`, `region`, `endpoint`.
+   * The secret that holds the key, as JSON: `accessKeyId`, `secretAccessKey`, `bucketName`, `region`, `endpoint`
+   * (the regional S3 service endpoint, for an S3 client's endpoint) and `bucketUrl` (the bucket's own URL).
    * Its ARN comes from the custom resource that writes the key, so whatever uses it deploys after the key was
    * written. Its grants behave as `secretsmanager.Secret`'s do, for principals of other accounts too.
    */
@@ -151,6 +153,38 @@ export interface BucketAccessKeyProps {
    * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * The VPC to run the stack's shared key handler functions in (the custom resource handler, and the rotation
+   * handler of rotating keys), as `lambda.FunctionProps.vpc` does. The keys of one stack share the handlers: keys
+   * that set it must give the same `vpc`, `vpcSubnets` and `securityGroups`, and the stack's first key must set it
+   * too (the functions' placement is fixed when they are created); a synth error names the key that differs.
+   *
+   * The functions need HTTPS (TCP 443) to the Lightsail API, which has no VPC endpoint (so a NAT gateway), to
+   * Secrets Manager (NAT, or its interface endpoint), and to the pre-signed S3 URL that CloudFormation takes the
+   * custom resource's answer at (NAT, or an S3 gateway endpoint); KMS is called by Secrets Manager, not by them.
+   * Their roles get the network interface permissions Lambda needs, as a statement of their own.
+   *
+   * @default - the functions run outside any VPC, as Lambda functions do by default
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Where in `vpc` the handler functions run, as `lambda.FunctionProps.vpcSubnets` does. Public subnets are
+   * refused (a function there gets no public IP address); isolated subnets draw a synth warning (no route to the
+   * Lightsail API). Needs `vpc`.
+   *
+   * @default - the VPC's default subnet selection: its private subnets with egress, as for a `lambda.Function`
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The security groups of the handler functions, as `lambda.FunctionProps.securityGroups`. They must allow
+   * outbound HTTPS (TCP 443). Needs `vpc`.
+   *
+   * @default - one security group for each handler function, allowing outbound HTTPS (TCP 443) and nothing else
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
 /**
@@ -189,7 +223,7 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     const serial = props.serial ?? 0;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
 
-    const provider = BucketAccessKeyProvider.of(this);
+    const provider = BucketAccessKeyProvider.of(this, props);
     if (props.logRetention !== undefined) provider.useLogRetention(props.logRetention, this);
     if (props.bucket) provider.grantBucket(props.bucket.attrBucketArn);
     else provider.grantBucketByName();
@@ -222,6 +256,8 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
       resourceType: RESOURCE_TYPE,
       properties: { ...properties },
       removalPolicy,
+      // Bounded by the handler's own timeout and Lambda's retries, instead of CloudFormation's hour.
+      serviceTimeout: KEY_SERVICE_TIMEOUT,
     });
 
     this.bucketName = bucketName;

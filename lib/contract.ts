@@ -68,7 +68,10 @@ export interface KeyResourceProperties {
   /** ARN of the lineage's secret: the key's identity, and the handler's physical resource id. */
   readonly SecretArn: string;
   readonly BucketName: string;
-  /** The bucket's S3 endpoint when the construct knows it (a CfnBucket's `attrUrl`); else read from GetBuckets. */
+  /**
+   * The bucket's URL when the construct knows it (a CfnBucket's `attrUrl`); else read from GetBuckets. The key secret
+   * records it as `bucketUrl`, and the S3 service endpoint derived from it as `endpoint`.
+   */
   readonly Endpoint?: string;
   readonly RemovalPolicy: RemovalPolicyValue;
   /**
@@ -127,7 +130,13 @@ export interface KeySecretValue {
   readonly secretAccessKey: string;
   readonly bucketName: string;
   readonly region: string;
+  /**
+   * The regional S3 service endpoint (`https://s3.<region>.amazonaws.com`), for S3 clients' `endpoint`. Records
+   * written before `bucketUrl` existed hold the bucket's URL here.
+   */
   readonly endpoint: string;
+  /** The bucket's own URL, as Lightsail reports it. Absent from records written before it existed. */
+  readonly bucketUrl?: string;
 }
 
 /** The steps of Secrets Manager's rotation contract, in order (Secrets Manager user guide, rotation functions). */

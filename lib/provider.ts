@@ -8,11 +8,19 @@ import * as path from 'node:path';
 import { ArnFormat, Aws, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
-import { HANDLERS, WILDCARD_REASONS, acknowledge, wildcardResource } from './acknowledgements';
+import {
+  type Acknowledgement,
+  WILDCARD_REASONS,
+  acknowledge,
+  handlerAcknowledgements,
+  suppressForCdkNag2,
+  wildcardResource,
+} from './acknowledgements';
 import { GRACE_PERIODS_FIELD, type GracePeriodEvent, STACK_ID_PARTS, keySecretNamePrefix } from './contract';
 import { fail, warn, warnOfRegionWithoutLightsail } from './validation';
 
@@ -24,6 +32,46 @@ export const ROTATION_ASSET_DIR = path.join(ASSETS_DIR, 'rotation-handler');
 const PROVIDER_ID = 'LightsailBucketAccessKeyProvider';
 const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
 
+/** The custom resource handler's Lambda timeout. */
+export const HANDLER_TIMEOUT = Duration.minutes(5);
+
+/**
+ * How long CloudFormation waits for a key's custom resource to answer (its `ServiceTimeout`; without one,
+ * CloudFormation waits an hour, the most it allows: aws/aws-cdk #2126, #30517).
+ *
+ * CloudFormation invokes the handler asynchronously, and Lambda runs an invocation that failed or timed out up to
+ * two more times, about one minute and then two minutes after the previous attempt (Lambda developer guide, "How
+ * Lambda handles errors and retries with asynchronous invocation"). Every attempt answers, 15 seconds before its
+ * timeout at the latest, unless the answer cannot be delivered. So the last answer that can come arrives at most
+ *
+ *   3 attempts x 5 minutes + 1 minute + 2 minutes = 18 minutes
+ *
+ * after the request; 2 minutes more for the wait in Lambda's queue and cold starts make 20 minutes (1,200 seconds).
+ */
+export const KEY_SERVICE_TIMEOUT = Duration.seconds(
+  3 * HANDLER_TIMEOUT.toSeconds() + Duration.minutes(1 + 2).toSeconds() + Duration.minutes(2).toSeconds(),
+);
+
+/**
+ * Where the stack's handler functions run: the `vpc`, `vpcSubnets` and `securityGroups` of the keys that set them,
+ * as `lambda.FunctionProps` names them.
+ */
+export interface HandlerNetwork {
+  readonly vpc?: ec2.IVpc;
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly securityGroups?: ec2.ISecurityGroup[];
+}
+
+/** A VPC placement, resolved: what it is (to compare two), how to say it, and who chose it. */
+interface Placement extends HandlerNetwork {
+  readonly vpc: ec2.IVpc;
+  readonly signature: string;
+  readonly description: string;
+  readonly by: string;
+  /** Whether some of its subnets are isolated: no route to NAT, so no way to the Lightsail API. */
+  readonly isolated: boolean;
+}
+
 /**
  * Bucket ARNs the handlers' key statement names one by one. A resolved ARN takes about 85 characters; 40 of them
  * keep the statement well within 6,144, the most a managed policy holds (aws-cdk-lib moves a statement there when
@@ -32,11 +80,19 @@ const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
 const MAX_NAMED_BUCKETS = 40;
 
 export class BucketAccessKeyProvider extends Construct {
-  /** The stack's provider, created on first use. */
-  public static of(scope: Construct): BucketAccessKeyProvider {
-    const stack = Stack.of(scope);
+  /**
+   * The stack's provider, created on first use by `key`, in the VPC of its `network` if it has one. Every later key
+   * that sets a VPC must give the same placement (`usesPlacement`).
+   */
+  public static of(key: Construct, network: HandlerNetwork = {}): BucketAccessKeyProvider {
+    const stack = Stack.of(key);
+    const placement = placementOf(key, network);
     const existing = stack.node.tryFindChild(PROVIDER_ID);
-    return existing instanceof BucketAccessKeyProvider ? existing : new BucketAccessKeyProvider(stack, PROVIDER_ID);
+    if (!(existing instanceof BucketAccessKeyProvider)) {
+      return new BucketAccessKeyProvider(stack, PROVIDER_ID, key.node.path, placement);
+    }
+    existing.usesPlacement(placement, key);
+    return existing;
   }
 
   /** Name prefix of the stack's key secrets, as the stack is deployed: the handlers may touch these and no others. */
@@ -56,9 +112,27 @@ export class BucketAccessKeyProvider extends Construct {
   private gracePeriodSchedule: events.Rule | undefined;
   private readonly buckets = new Set<string>();
   private logRetention: { days: logs.RetentionDays; by: string } | undefined;
+  /** The handlers' VPC placement; none outside a VPC. */
+  private readonly placement: Placement | undefined;
+  /** The key that created the provider, and with it the handlers. */
+  private readonly createdBy: string;
+  /** Every acknowledgement made on the provider: cdk-nag 2 reads them from each resource, also those added later. */
+  private readonly acknowledged: Acknowledgement[] = [];
 
-  private constructor(scope: Stack, id: string) {
+  private constructor(scope: Stack, id: string, createdBy: string, placement: Placement | undefined) {
     super(scope, id);
+    this.placement = placement;
+    this.createdBy = createdBy;
+    if (placement?.isolated) {
+      warn(
+        this,
+        'isolatedSubnets',
+        'The key handlers are placed in isolated subnets, which have no route to a NAT gateway. The Lightsail API ' +
+          'has no VPC endpoint, so the handlers could not reach it and each key would time out at deploy time. ' +
+          'Select private subnets with NAT (`ec2.SubnetType.PRIVATE_WITH_EGRESS`), or acknowledge this warning if ' +
+          'the subnets reach the internet another way (a transit gateway, a proxy).',
+      );
+    }
     this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: DEFAULT_LOG_RETENTION });
     // Any key of the stack may set the retention, after the log group exists.
     (this.logGroup.node.defaultChild as logs.CfnLogGroup).retentionInDays = Lazy.any({
@@ -87,15 +161,44 @@ export class BucketAccessKeyProvider extends Construct {
         // Only to read the record of keys of a secret scheduled for deletion outside CloudFormation, on Delete.
         'secretsmanager:RestoreSecret',
       ],
-      timeout: Duration.minutes(5),
+      timeout: HANDLER_TIMEOUT,
     });
     // The role's policy is a dependency of the function, and every key's custom resource references the function,
     // so CloudFormation deletes the keys before it deletes the permissions their Delete needs.
-    acknowledge(this, [
-      ...HANDLERS,
+    this.acknowledge([
+      ...handlerAcknowledgements(placement !== undefined),
       wildcardResource(this, this.keySecrets, WILDCARD_REASONS.keySecrets),
       wildcardResource(this, this.anyKmsKeyArn, WILDCARD_REASONS.kmsKeys),
     ]);
+  }
+
+  private acknowledge(acknowledgements: readonly Acknowledgement[]): void {
+    acknowledge(this, acknowledgements);
+    this.acknowledged.push(...acknowledgements);
+  }
+
+  /**
+   * Checks that a key's VPC settings agree with the handlers' placement. A key that sets no VPC takes the handlers
+   * as they are; one that sets a VPC needs the same placement as the key that created them, or a synth error says
+   * which key differs (the functions' network is fixed when they are created, and with it their compliance
+   * acknowledgements).
+   */
+  private usesPlacement(wanted: Placement | undefined, key: Construct): void {
+    if (!wanted || wanted.signature === this.placement?.signature) return;
+    const keys =
+      'The keys of a stack share their handler functions: give them the same `vpc`, `vpcSubnets` and `securityGroups`';
+    if (!this.placement) {
+      fail(
+        key,
+        `its handlers are to run in a VPC (${wanted.description}), but the stack's key handlers were created ` +
+          `outside a VPC for ${this.createdBy}, the stack's first key. ${keys} (or create this key first).`,
+      );
+    }
+    fail(
+      key,
+      `its VPC placement (${wanted.description}) differs from the one of ${this.placement.by} ` +
+        `(${this.placement.description}). ${keys}.`,
+    );
   }
 
   /**
@@ -136,7 +239,7 @@ export class BucketAccessKeyProvider extends Construct {
     const anyBucket = this.anyBucketArn;
     if (this.buckets.has(anyBucket)) return;
     this.addBucketResource(anyBucket);
-    acknowledge(this, [wildcardResource(this, anyBucket, reason)]);
+    this.acknowledge([wildcardResource(this, anyBucket, reason)]);
   }
 
   private addBucketResource(bucketArn: string): void {
@@ -170,16 +273,15 @@ export class BucketAccessKeyProvider extends Construct {
         ],
         // As long as the custom resource handler's: both retry throttled calls for minutes (see lambda/shared/aws.ts).
         timeout: Duration.minutes(5),
+        // The grace-period schedule finds the stack's key secrets that have a grace period by their name prefix and
+        // tag. ListSecrets takes no resource (IAM: "*"); it lists names and tags, never values.
+        otherStatements: [new iam.PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] })],
       });
-      // The grace-period schedule finds the stack's key secrets that have a grace period by their name prefix and
-      // tag. ListSecrets takes no resource (IAM: "*"); it lists names and tags, never values.
-      this.rotation.addToRolePolicy(
-        new iam.PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] }),
-      );
       this.rotation.addPermission('InvokedBySecretsManager', {
         principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
         sourceAccount: Aws.ACCOUNT_ID,
       });
+      suppressForCdkNag2(this, this.acknowledged);
     }
     return this.rotation;
   }
@@ -229,7 +331,12 @@ export class BucketAccessKeyProvider extends Construct {
   private newHandler(
     prefix: string,
     assetDir: string,
-    options: { description: string; secretActions: string[]; timeout: Duration },
+    options: {
+      description: string;
+      secretActions: string[];
+      timeout: Duration;
+      otherStatements?: iam.PolicyStatement[];
+    },
   ): lambda.Function {
     if (!fs.existsSync(path.join(assetDir, 'index.js'))) {
       fail(
@@ -255,10 +362,12 @@ export class BucketAccessKeyProvider extends Construct {
       new iam.PolicyStatement({ actions: options.secretActions, resources: [this.keySecrets] }),
       this.keyStatement,
       this.kmsStatement(),
+      ...(options.otherStatements ?? []),
+      ...(this.placement ? [NETWORK_INTERFACES] : []),
     ]) {
       role.addToPrincipalPolicy(statement);
     }
-    return new lambda.Function(this, `${prefix}Handler`, {
+    const fn = new lambda.Function(this, `${prefix}Handler`, {
       description: options.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -268,6 +377,81 @@ export class BucketAccessKeyProvider extends Construct {
       logGroup: this.logGroup,
       memorySize: 256,
       timeout: options.timeout,
+      vpc: this.placement?.vpc,
+      vpcSubnets: this.placement?.vpcSubnets,
+      securityGroups: this.placement?.securityGroups,
+      // The security group aws-cdk-lib makes for a function that is given none allows only what is added below.
+      allowAllOutbound: this.placement && !this.placement.securityGroups ? false : undefined,
     });
+    // Every call the handlers make is HTTPS: the Lightsail and Secrets Manager APIs, and CloudFormation's response
+    // URL (DNS goes to the VPC's resolver, which security groups do not filter).
+    if (this.placement && !this.placement.securityGroups) {
+      fn.connections.allowToAnyIpv4(ec2.Port.tcp(443), 'HTTPS to AWS APIs and the CloudFormation response URL');
+    }
+    return fn;
   }
+}
+
+/**
+ * What Lambda needs to give a function network interfaces in a VPC: the actions of the AWS managed policy
+ * AWSLambdaVPCAccessExecutionRole (its logs actions aside, which the handlers have on their own log group), as our
+ * own statement. aws-cdk-lib attaches that managed policy only to a role it creates for the function; ours is given.
+ * ec2:DescribeNetworkInterfaces works only on "*" (Lambda developer guide, "Giving Lambda functions access to
+ * resources in an Amazon VPC", execution role permissions).
+ */
+const NETWORK_INTERFACES = new iam.PolicyStatement({
+  actions: [
+    'ec2:CreateNetworkInterface',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DescribeSubnets',
+    'ec2:DeleteNetworkInterface',
+    'ec2:AssignPrivateIpAddresses',
+    'ec2:UnassignPrivateIpAddresses',
+  ],
+  resources: ['*'],
+});
+
+/**
+ * A key's VPC placement, or undefined when it sets no VPC. Its signature is the VPC, the selected subnets and the
+ * security groups (or none: one of the function's own) as CloudFormation would receive them, so two keys that select
+ * the same subnets in different words agree.
+ */
+function placementOf(key: Construct, network: HandlerNetwork): Placement | undefined {
+  const { vpc, vpcSubnets, securityGroups } = network;
+  if (!vpc) return undefined;
+  const stack = Stack.of(key);
+  const selected = vpc.selectSubnets(vpcSubnets);
+  const publicIds = new Set(vpc.publicSubnets.map((s) => s.subnetId));
+  if (selected.subnetIds.some((id) => publicIds.has(id))) {
+    fail(
+      key,
+      '`vpcSubnets` selects public subnets: a Lambda function there gets no public IP address, so the handlers ' +
+        'could not reach the Lightsail API. Select private subnets that route to a NAT gateway ' +
+        '(`{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }`).',
+    );
+  }
+  const isolatedIds = new Set(vpc.isolatedSubnets.map((s) => s.subnetId));
+  const ids = (values: string[]) =>
+    JSON.stringify(
+      values
+        .map((v) => stack.resolve(v))
+        .map((v) => JSON.stringify(v))
+        .sort(),
+    );
+  const paths = (constructs: Construct[]) => constructs.map((c) => c.node.path).join(', ');
+  return {
+    vpc,
+    vpcSubnets,
+    securityGroups,
+    signature: JSON.stringify([
+      stack.resolve(vpc.vpcId),
+      ids(selected.subnetIds),
+      securityGroups ? ids(securityGroups.map((g) => g.securityGroupId)) : 'own',
+    ]),
+    description:
+      `vpc ${vpc.node.path}, subnets ${paths(selected.subnets)}, ` +
+      (securityGroups ? `security groups ${paths(securityGroups)}` : 'a security group of their own'),
+    by: key.node.path,
+    isolated: selected.subnetIds.some((id) => isolatedIds.has(id)),
+  };
 }

@@ -43,6 +43,9 @@ export function propsProblem(props: BucketAccessKeyProps): string | undefined {
   const serial = props.serial ?? 0;
   const serialIssue = Token.isUnresolved(serial) ? undefined : serialProblem(serial);
   if (serialIssue) return `serial ${serial} is invalid: ${serialIssue}`;
+  if (!props.vpc && (props.vpcSubnets !== undefined || props.securityGroups !== undefined)) {
+    return '`vpcSubnets` and `securityGroups` place the handlers in a VPC: give the `vpc` too';
+  }
   return (
     removalPolicyProblem(props.removalPolicy ?? RemovalPolicy.DESTROY) ??
     (props.rotation && rotationProblem(props.rotation))
@@ -125,7 +128,11 @@ export const LIGHTSAIL_REGIONS: readonly string[] = [
 ];
 
 /** A synth warning the user can acknowledge by its id, `cdk-lightsail-bucket-access-key:<id>`. */
-export function warn(scope: IConstruct, id: 'manyBuckets' | 'regionWithoutLightsail', message: string): void {
+export function warn(
+  scope: IConstruct,
+  id: 'manyBuckets' | 'regionWithoutLightsail' | 'isolatedSubnets',
+  message: string,
+): void {
   Annotations.of(scope).addWarningV2(`cdk-lightsail-bucket-access-key:${id}`, message);
 }
 

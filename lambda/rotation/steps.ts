@@ -106,7 +106,12 @@ async function createPending(secretArn: string, token: string, invocation: KeyCr
       current.bucketName,
       token,
       keys,
-      { ...invocation, region: current.region || invocation.region, endpoint: async () => current.endpoint },
+      {
+        ...invocation,
+        region: current.region || invocation.region,
+        // The bucket's URL: records written before bucketUrl existed hold it as their endpoint.
+        endpoint: async () => current.bucketUrl ?? current.endpoint,
+      },
       [AWSPENDING],
     ));
   } catch (error) {

@@ -2,10 +2,11 @@
  * Creating a key and recording it in its secret, shared by the custom resource handler and the rotation handler:
  * the only moments a secret access key exists outside Secrets Manager.
  */
-import { CREATING_STAGE_PREFIX, type KeySecretValue } from '../../lib/contract';
+import { CREATING_STAGE_PREFIX } from '../../lib/contract';
 import * as aws from './aws';
 import { describeKey, hasFreeSlot, noFreeSlotMessage, serializeKeySecret } from './key-secret';
 import { describeError } from './log';
+import { keyRecord } from './s3-location';
 
 /** An error whose message is already written for the person deploying: reported as is, without a type name. */
 export class KeyError extends Error {}
@@ -45,6 +46,7 @@ export async function createAndRecord(
   bucketName: string,
   token: string,
   keysBefore: readonly aws.BucketKeyInfo[],
+  /** `endpoint`: the bucket's URL as Lightsail reports it (see s3-location.ts for what the record holds). */
   where: KeyCreationContext & { endpoint: () => Promise<string> },
   versionStages: string[],
 ): Promise<{ accessKeyId: string; settledLate: boolean }> {
@@ -53,16 +55,10 @@ export async function createAndRecord(
     where.endpoint(),
   ]);
   if (created.status === 'rejected') throw created.reason;
-  const { accessKeyId, secretAccessKey, operation } = created.value;
+  const { accessKeyId, operation } = created.value;
   const key = { bucketName, accessKeyId, operation };
   if (endpoint.status === 'rejected') return deleteNewKey(key, endpoint.reason, where.deadline);
-  const value: KeySecretValue = {
-    accessKeyId,
-    secretAccessKey,
-    bucketName,
-    region: where.region,
-    endpoint: endpoint.value,
-  };
+  const value = keyRecord(created.value, bucketName, where.region, endpoint.value);
   // A key Lightsail has not finished creating is recorded with the operation's id (lineage.ts): whoever finds it
   // missing, or comes to delete it, waits for the operation first.
   const creating = operation?.isTerminal === false ? `${CREATING_STAGE_PREFIX}${operation.id}` : undefined;

@@ -29,8 +29,8 @@ export function parseKeySecret(secretString: string | undefined): KeySecretValue
 
 export function serializeKeySecret(value: KeySecretValue): string {
   // A fixed member order, so a retried write of the same key produces the same string.
-  const { accessKeyId, secretAccessKey, bucketName, region, endpoint } = value;
-  return JSON.stringify({ accessKeyId, secretAccessKey, bucketName, region, endpoint });
+  const { accessKeyId, secretAccessKey, bucketName, region, endpoint, bucketUrl } = value;
+  return JSON.stringify({ accessKeyId, secretAccessKey, bucketName, region, endpoint, bucketUrl });
 }
 
 /**

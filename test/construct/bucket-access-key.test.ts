@@ -71,6 +71,19 @@ describe('BucketAccessKey resources', () => {
     });
   });
 
+  test("CloudFormation waits 20 minutes for a key's answer, not an hour: the handler's three attempts and Lambda's waits between them", () => {
+    const stack = newStack();
+    new BucketAccessKey(stack, 'Key', { bucket: newBucket(stack) });
+    const template = Template.fromStack(stack);
+    const fn: any = Object.values(template.findResources('AWS::Lambda::Function'))[0];
+    const resource: any = Object.values(template.findResources(RESOURCE_TYPE))[0];
+
+    // Lambda's asynchronous invocation runs a failed attempt twice more, about 1 and 2 minutes later; 2 minutes spare.
+    expect(fn.Properties.Timeout).toBe(300);
+    expect(Number(resource.Properties.ServiceTimeout)).toBe(3 * fn.Properties.Timeout + 60 + 120 + 120);
+    expect(resource.Properties.ServiceTimeout).toBe('1200');
+  });
+
   test('the secret placeholder is pinned: changing it would make CloudFormation overwrite stored keys', () => {
     expect(SECRET_PLACEHOLDER).toEqual({
       secretStringTemplate: '{"status":"awaiting-access-key"}',

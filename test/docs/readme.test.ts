@@ -5,9 +5,12 @@
  * `npm run docs:example` rewrites both.
  */
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import {
   PACKAGE_NAME,
   appUsageRegion,
+  readmeBlock,
   readmePythonUsageExample,
   readmeUsageExample,
   rosettaPythonTranslation,
@@ -27,4 +30,22 @@ test("the README's Python usage example is valid Python", () => {
   expect(() =>
     execFileSync('python3', ['-c', check], { input: readmePythonUsageExample(), stdio: ['pipe', 'pipe', 'pipe'] }),
   ).not.toThrow();
+});
+
+const consumer = path.join(__dirname, '..', 'consumer');
+
+test("the README's boto3 consumer is the one test/consumer/boto3_consumer.py runs", () => {
+  const script = fs.readFileSync(path.join(consumer, 'boto3_consumer.py'), 'utf8');
+  const region = script.match(/^# readme:start\n([\s\S]*?)# readme:end\n/m);
+  expect(region).not.toBeNull();
+  expect(readmeBlock('s3-client-python', 'python')).toBe(region![1]);
+});
+
+test("the README's secret JSON has the fields and URLs of the handler's record", () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const shown = JSON.parse(readme.match(/The secret's value is JSON:\n\n```json\n([\s\S]*?)```/)![1]);
+  const written = JSON.parse(fs.readFileSync(path.join(consumer, 'secret-value.json'), 'utf8'));
+  expect(Object.keys(shown)).toEqual(Object.keys(written));
+  const { accessKeyId: _a, secretAccessKey: _s, ...urls } = written;
+  expect(shown).toMatchObject(urls);
 });

@@ -148,7 +148,8 @@ describe('Create', () => {
       secretAccessKey: generated[0],
       bucketName: 'media-assets',
       region: 'eu-west-1',
-      endpoint: 'https://media-assets.s3.eu-west-1.amazonaws.com/',
+      endpoint: 'https://s3.eu-west-1.amazonaws.com',
+      bucketUrl: 'https://media-assets.s3.eu-west-1.amazonaws.com/',
     });
 
     const response = endpoint.last();
@@ -173,7 +174,10 @@ describe('Create', () => {
 
     await handler(createEvent(endpoint.url(), keyProperties({ Endpoint: '' })));
 
-    expect(JSON.parse(writtenSecretStrings()[0]).endpoint).toBe('https://from-get-buckets/');
+    expect(JSON.parse(writtenSecretStrings()[0])).toMatchObject({
+      endpoint: 'https://s3.eu-west-1.amazonaws.com',
+      bucketUrl: 'https://from-get-buckets/',
+    });
     expect(endpoint.last().Status).toBe('SUCCESS');
   });
 

@@ -7,7 +7,8 @@ describe('key secret records', () => {
     secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
     bucketName: 'media-assets',
     region: 'eu-west-1',
-    endpoint: 'https://media-assets.s3.eu-west-1.amazonaws.com/',
+    endpoint: 'https://s3.eu-west-1.amazonaws.com',
+    bucketUrl: 'https://media-assets.s3.eu-west-1.amazonaws.com/',
   };
 
   test('a written record reads back unchanged, in a fixed member order', () => {

@@ -117,9 +117,11 @@ describe('createSecret', () => {
       ClientRequestToken: TOKEN,
       VersionStages: ['AWSPENDING'],
     });
+    // The current record predates bucketUrl: its endpoint was the bucket's URL, which the new record keeps as such.
     expect(JSON.parse(put.args[0].input.SecretString!)).toMatchObject({
       bucketName: 'media-assets',
-      endpoint: 'https://media/',
+      endpoint: 'https://s3.eu-west-1.amazonaws.com',
+      bucketUrl: 'https://media/',
     });
     expect(output.json().at(-1)).toMatchObject({
       step: 'createSecret',

@@ -72,9 +72,10 @@ test('an upgrade from the previous release: keys are updated in place, keep thei
   const before = new Map(keyResources(world.cfn).map((r) => [r.logicalId, secretKeyOf(r.logicalId)]));
   clean(await world.deploy(app(keys)), 'UPDATE_COMPLETE');
   expect(new Map(keyResources(world.cfn).map((r) => [r.logicalId, secretKeyOf(r.logicalId)]))).toEqual(before);
-  // The rotating key's resource gets its rotation schedule as a property: an Update, which adopts the key.
+  // Every key's resource gets new properties (its ServiceTimeout; the rotating key's schedule): an Update, which
+  // adopts the key and records its owner.
   const updated = world.cfn.events.filter((e) => e.action === 'UPDATE' && !e.failure).map((e) => e.logicalId);
-  expect(updated).toContain(resource('R').logicalId);
+  expect(updated).toEqual(expect.arrayContaining([resource('K').logicalId, resource('R').logicalId]));
   expect(owners(resource('R').physicalId)).toEqual([`lineage:owner:${resource('R').logicalId}`]);
   clean(await world.rotateAll());
   clean(await world.expireGracePeriods());

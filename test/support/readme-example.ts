@@ -8,7 +8,8 @@ import * as path from 'node:path';
 export const PACKAGE_NAME = 'cdk-lightsail-bucket-access-key';
 const root = path.join(__dirname, '..', '..');
 
-function readmeBlock(marker: string, language: string): string {
+/** The code block of `language` between `<!-- marker:start -->` and `<!-- marker:end -->` in the README. */
+export function readmeBlock(marker: string, language: string): string {
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
   const match = readme.match(
     new RegExp(`<!-- ${marker}:start -->\\n+\`\`\`${language}[^\\n]*\\n([\\s\\S]*?)\`\`\`\\n+<!-- ${marker}:end -->`),
