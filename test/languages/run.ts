@@ -154,6 +154,7 @@ function python(clock: Clock): { template: string; notes: string[] } {
       if (!fs.existsSync(wheels) || !fs.readdirSync(wheels).some((f) => f.startsWith(built))) {
         const generated = generate('python', peer.dir, path.join(dir, 'generated', peer.name));
         pip(['wheel', '--quiet', '--no-deps', '--wheel-dir', wheels, generated]);
+        fs.rmSync(generated, { recursive: true, force: true });
       }
       findLinks.push('--find-links', wheels);
       notes.push(
@@ -204,7 +205,9 @@ function java(clock: Clock): { template: string; notes: string[] } {
           '-Dtransitive=false',
         ])
       ) {
-        mvn(['install', ...skip], generate('java', libDir, path.join(dir, 'generated', artifactId)));
+        const generated = generate('java', libDir, path.join(dir, 'generated', artifactId));
+        mvn(['install', ...skip], generated);
+        fs.rmSync(generated, { recursive: true, force: true });
       }
     }
     // Maven records where each file came from: `<file>>central=` for Maven Central, `<file>>=` for an install.
