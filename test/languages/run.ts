@@ -28,6 +28,18 @@ const CFN_LINT = 'cfn-lint==1.58.0';
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const { context } = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8'));
 
+/**
+ * The environment a user's shell has: the machine's own Node.js, which the jsii runtimes start, not the Node.js 24
+ * that npm puts first on the PATH of this repository's scripts (node_modules/.bin, see test/package).
+ */
+const USER_ENV = {
+  ...process.env,
+  PATH: (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((dir) => !dir.endsWith(path.join('node_modules', '.bin')))
+    .join(path.delimiter),
+};
+
 interface Outcome {
   language: string;
   template?: string;
@@ -39,7 +51,7 @@ interface Outcome {
 function run(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
   const result = spawnSync(command, args, {
     cwd: options.cwd ?? ROOT,
-    env: options.env ?? process.env,
+    env: options.env ?? USER_ENV,
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
   });
@@ -50,8 +62,8 @@ function run(command: string, args: string[], options: { cwd?: string; env?: Nod
   return result.stdout;
 }
 
-function succeeds(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  return spawnSync(command, args, { cwd: options.cwd ?? ROOT, env: options.env ?? process.env }).status === 0;
+function succeeds(command: string, args: string[]): boolean {
+  return spawnSync(command, args, { cwd: ROOT, env: USER_ENV }).status === 0;
 }
 
 /** Wall time of each step, for the summary. */
@@ -81,7 +93,7 @@ function workDir(language: string, app?: string): string {
 }
 
 /** `cdk synth` of the app in `dir`, as `cdk.json` there runs it; returns the stack's template file. */
-function synth(dir: string, app: string, env: NodeJS.ProcessEnv = process.env): string {
+function synth(dir: string, app: string, env: NodeJS.ProcessEnv = USER_ENV): string {
   fs.writeFileSync(path.join(dir, 'cdk.json'), JSON.stringify({ app, context }, null, 2));
   run(path.join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '--output', 'cdk.out'], { cwd: dir, env });
   return path.join(dir, 'cdk.out', `${STACK}.template.json`);
@@ -90,7 +102,8 @@ function synth(dir: string, app: string, env: NodeJS.ProcessEnv = process.env): 
 /** The jsii libraries the package is built against (its peer dependencies), at the lowest versions it allows. */
 function lowestPeers(): Array<{ name: string; version: string; dir: string }> {
   return Object.entries<string>(pkg.peerDependencies).map(([name, range]) => {
-    const version = range.replace(/^\^/, '');
+    const version = range.match(/^\^(\d+\.\d+\.\d+)$/)?.[1];
+    if (!version) throw new Error(`${name}: cannot take the lowest version of the peer range ${range}`);
     const dir = path.join(ROOT, 'node_modules', name);
     return { name, version, dir };
   });
@@ -129,7 +142,7 @@ function python(clock: Clock): { template: string; notes: string[] } {
   const notes: string[] = [];
   const venv = path.join(dir, 'venv');
   const bin = path.join(venv, 'bin');
-  const env = { ...process.env, VIRTUAL_ENV: venv, PATH: `${bin}${path.delimiter}${process.env.PATH}` };
+  const env = { ...USER_ENV, VIRTUAL_ENV: venv, PATH: `${bin}${path.delimiter}${USER_ENV.PATH}` };
   const pip = (args: string[]) => run(path.join(bin, 'python'), ['-m', 'pip', ...args], { env });
   const wheel = fs.readdirSync(path.join(ROOT, 'dist', 'python')).find((f) => f.endsWith('.whl'));
   if (!wheel) throw new Error('dist/python has no wheel: run `npm run package` first');
@@ -278,17 +291,19 @@ function main() {
 
   const reference = new Clock();
   const typescript = reference.step('synth', () => {
-    run(path.join(ROOT, 'node_modules', '.bin', 'cdk'), [
-      'synth',
-      '--quiet',
-      '--output',
-      path.join(OUT, 'typescript', 'cdk.out'),
-    ]);
+    // As `npx cdk synth` synthesizes the example app in this repository.
+    const args = ['synth', '--quiet', '--output', path.join(OUT, 'typescript', 'cdk.out')];
+    run(path.join(ROOT, 'node_modules', '.bin', 'cdk'), args, { env: process.env });
     return path.join(OUT, 'typescript', 'cdk.out', `${STACK}.template.json`);
   });
   const read = (file: string): Template => JSON.parse(fs.readFileSync(file, 'utf8'));
   const outcomes: Outcome[] = [
-    { language: 'typescript', template: typescript, ok: true, line: `reference synthesized in ${reference.total}` },
+    {
+      language: 'typescript',
+      template: typescript,
+      ok: true,
+      line: `the example app synthesized in ${reference.total}; the apps below run on the machine's Node.js ${run('node', ['--version']).trim()}`,
+    },
   ];
 
   for (const language of chosen) {
