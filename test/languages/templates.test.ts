@@ -81,7 +81,11 @@ describe("Python's explained difference", () => {
     expect(failed(indented(copy(), ' '.repeat(16)), 'go')).toEqual([`Resources.${uploader}.Properties.Code.ZipFile`]);
   });
 
-  test('other code at that path is not explained', () => {
+  test('other indentation, or other code, at that path is not explained', () => {
+    expect(failed(indented(copy(), ' '.repeat(12)), 'python')).toEqual([
+      `Resources.${uploader}.Properties.Code.ZipFile`,
+      `unused ${EXPLAINED.python[0].path}`,
+    ]);
     const other = indented(copy(), ' '.repeat(16));
     other.Resources[uploader].Properties.Code.ZipFile += 'console.log(process.env);\n';
     expect(failed(other, 'python')).toEqual([

@@ -30,11 +30,11 @@ export interface Comparison {
   unused: ExplainedDifference[];
 }
 
-const sameLinesIgnoringIndentation = (a: unknown, b: unknown) =>
-  typeof a === 'string' &&
-  typeof b === 'string' &&
-  a !== b &&
-  JSON.stringify(a.split('\n').map((line) => line.trim())) === JSON.stringify(b.split('\n').map((line) => line.trim()));
+/** The same text but for `spaces` more at the start of every line after the first. */
+const indentedBy = (spaces: number) => (typescript: unknown, other: unknown) =>
+  typeof typescript === 'string' &&
+  typeof other === 'string' &&
+  other === typescript.split('\n').join(`\n${' '.repeat(spaces)}`);
 
 /** The differences each language's app is known to make. */
 export const EXPLAINED: Record<string, ExplainedDifference[]> = {
@@ -44,7 +44,7 @@ export const EXPLAINED: Record<string, ExplainedDifference[]> = {
       reason:
         "the consumer function's inline code is indented 16 spaces more: jsii-rosetta indents each line of a " +
         'multi-line string literal to the depth of the Python code around it; the JavaScript is the same',
-      isThisOne: sameLinesIgnoringIndentation,
+      isThisOne: indentedBy(16),
     },
   ],
   java: [],
