@@ -16,6 +16,7 @@ export default tseslint.config(
       'lib/**/*.d.ts',
       '**/*.snapshot/',
       'scratch/',
+      'languages.out/',
     ],
   },
   js.configs.recommended,
