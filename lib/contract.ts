@@ -12,6 +12,32 @@ export const RESOURCE_TYPE = 'Custom::LightsailBucketAccessKey';
 export const MAX_KEYS_PER_BUCKET = 2;
 
 /**
+ * The handlers' time budget, written once: every other figure derives from the Lambda timeout of both functions.
+ *
+ * - The custom resource handler answers CloudFormation ANSWER_RESERVE_SECONDS before its timeout, however far its
+ *   work got (a failure then; the retry starts afresh).
+ * - A key creation starts only while KEY_CREATION_RESERVE_SECONDS are left: Lightsail returns a key's secret only in
+ *   the answer to its creation, so the rest of the invocation must suffice to record the key (or delete it again)
+ *   and answer. Waits for Lightsail operations end there too.
+ * - CloudFormation waits SERVICE_TIMEOUT_SECONDS for an answer (without a `ServiceTimeout`, an hour, the most it
+ *   allows: aws/aws-cdk #2126, #30517). It invokes the handler asynchronously, and Lambda runs an invocation that
+ *   failed or timed out twice more, about one and then two minutes after the previous attempt (Lambda developer
+ *   guide, "How Lambda handles errors and retries with asynchronous invocation"). Every attempt answers before its
+ *   timeout, unless the answer cannot be delivered, so the last answer arrives at most
+ *   3 attempts x 5 minutes + 1 minute + 2 minutes = 18 minutes after the request; 2 minutes more for Lambda's queue
+ *   and cold starts make 20 minutes.
+ * - Calls to AWS are retried with the SDK's standard strategy, SDK_MAX_ATTEMPTS times (exponential backoff with
+ *   jitter up to 20 s: minutes of waiting when many keys share Lightsail's per-account rate, within the timeout).
+ */
+export const TIME_BUDGET = {
+  handlerTimeoutSeconds: 300,
+  answerReserveSeconds: 15,
+  keyCreationReserveSeconds: 45,
+  serviceTimeoutSeconds: 3 * 300 + 60 + 120 + 120,
+  sdkMaxAttempts: 20,
+} as const;
+
+/**
  * A stack's id (`AWS::StackId`) is `arn:<partition>:cloudformation:<region>:<account>:stack/<stack name>/<stack UUID>`;
  * split at '/', these are the parts that hold the name and the UUID.
  */
@@ -169,6 +195,11 @@ export const GRACE_PERIODS_FIELD: keyof GracePeriodEvent = 'expireGracePeriods';
  * one of them).
  */
 export const RETIRED_STAGE = 'lineage:retired';
+
+/** Secrets Manager's own staging labels (the rotation contract's). */
+export const AWSCURRENT = 'AWSCURRENT';
+export const AWSPENDING = 'AWSPENDING';
+export const AWSPREVIOUS = 'AWSPREVIOUS';
 export const OWNER_STAGE_PREFIX = 'lineage:owner:';
 
 /**

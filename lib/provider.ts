@@ -21,7 +21,13 @@ import {
   suppressForCdkNag2,
   wildcardResource,
 } from './acknowledgements';
-import { GRACE_PERIODS_FIELD, type GracePeriodEvent, STACK_ID_PARTS, keySecretNamePrefix } from './contract';
+import {
+  GRACE_PERIODS_FIELD,
+  type GracePeriodEvent,
+  STACK_ID_PARTS,
+  TIME_BUDGET,
+  keySecretNamePrefix,
+} from './contract';
 import { fail, warn, warnOfRegionWithoutLightsail } from './validation';
 
 /** Where the build puts the pre-bundled handlers (see scripts/bundle-handlers.mjs). */
@@ -32,25 +38,9 @@ export const ROTATION_ASSET_DIR = path.join(ASSETS_DIR, 'rotation-handler');
 const PROVIDER_ID = 'LightsailBucketAccessKeyProvider';
 const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
 
-/** The custom resource handler's Lambda timeout. */
-export const HANDLER_TIMEOUT = Duration.minutes(5);
-
-/**
- * How long CloudFormation waits for a key's custom resource to answer (its `ServiceTimeout`; without one,
- * CloudFormation waits an hour, the most it allows: aws/aws-cdk #2126, #30517).
- *
- * CloudFormation invokes the handler asynchronously, and Lambda runs an invocation that failed or timed out up to
- * two more times, about one minute and then two minutes after the previous attempt (Lambda developer guide, "How
- * Lambda handles errors and retries with asynchronous invocation"). Every attempt answers, 15 seconds before its
- * timeout at the latest, unless the answer cannot be delivered. So the last answer that can come arrives at most
- *
- *   3 attempts x 5 minutes + 1 minute + 2 minutes = 18 minutes
- *
- * after the request; 2 minutes more for the wait in Lambda's queue and cold starts make 20 minutes (1,200 seconds).
- */
-export const KEY_SERVICE_TIMEOUT = Duration.seconds(
-  3 * HANDLER_TIMEOUT.toSeconds() + Duration.minutes(1 + 2).toSeconds() + Duration.minutes(2).toSeconds(),
-);
+/** Both handlers' Lambda timeout, and how long CloudFormation waits for a key's answer (contract.ts, TIME_BUDGET). */
+export const HANDLER_TIMEOUT = Duration.seconds(TIME_BUDGET.handlerTimeoutSeconds);
+export const KEY_SERVICE_TIMEOUT = Duration.seconds(TIME_BUDGET.serviceTimeoutSeconds);
 
 /**
  * Where the stack's handler functions run: the `vpc`, `vpcSubnets` and `securityGroups` of the keys that set them,
@@ -271,8 +261,7 @@ export class BucketAccessKeyProvider extends Construct {
           'secretsmanager:ListSecretVersionIds',
           'secretsmanager:UpdateSecretVersionStage',
         ],
-        // As long as the custom resource handler's: both retry throttled calls for minutes (see lambda/shared/aws.ts).
-        timeout: Duration.minutes(5),
+        timeout: HANDLER_TIMEOUT,
         // The grace-period schedule finds the stack's key secrets that have a grace period by their name prefix and
         // tag. ListSecrets takes no resource (IAM: "*"); it lists names and tags, never values.
         otherStatements: [new iam.PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] })],
