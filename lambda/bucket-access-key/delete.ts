@@ -8,11 +8,12 @@
  */
 import type { KeyResourceProperties } from '../../lib/contract';
 import * as aws from '../shared/aws';
-import { describeKey } from '../shared/key-secret';
-import { closeLineage, ownerStage, owners } from '../shared/lineage';
+import { closeLineage } from '../shared/closing';
+import { describeKey } from '../shared/errors';
+import { holderOf, ownerStage, owners } from '../shared/lineage';
 import { describeError } from '../shared/log';
 import { deleteTarget } from './decisions';
-import type { Invocation, LifecycleResult } from './lifecycle';
+import type { Invocation, LifecycleResult } from './result';
 
 export async function onDelete(
   physicalResourceId: string,
@@ -72,7 +73,7 @@ async function letGo(
   others: readonly string[],
 ): Promise<LifecycleResult> {
   const stage = ownerStage(logicalId);
-  const labelled = Object.keys(description.stages).find((id) => description.stages[id].includes(stage));
+  const labelled = holderOf(description, stage);
   if (labelled) await aws.moveStage(secretArn, stage, undefined, labelled);
   return {
     physicalResourceId,

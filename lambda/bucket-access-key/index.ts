@@ -5,14 +5,13 @@
  */
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { parseKeyResourceProperties } from '../../lib/contract';
-import { keyCreationDeadline } from '../shared/key-creation';
+import { answerDeadline, keyCreationDeadline } from '../shared/budget';
 import { failureResponse, sendResponse, successResponse, type CfnResponse } from '../shared/cfn-response';
 import { describeError, logLine } from '../shared/log';
 import { onDelete } from './delete';
-import { type Invocation, type LifecycleResult, onCreate, onUpdate } from './lifecycle';
-
-/** Time kept back from the Lambda timeout to answer CloudFormation when the work runs late. */
-const ANSWER_RESERVE_MS = 15_000;
+import { onCreate } from './reconcile';
+import type { Invocation, LifecycleResult } from './result';
+import { onUpdate } from './update';
 
 export async function handler(event: CloudFormationCustomResourceEvent, context?: Context): Promise<void> {
   const started = Date.now();
@@ -26,7 +25,7 @@ export async function handler(event: CloudFormationCustomResourceEvent, context?
   let response: CfnResponse;
   let failure: string | undefined;
   try {
-    result = await withDeadline(dispatch(event, invocation), context);
+    result = await withDeadline(dispatch(event, invocation), answerDeadline(context, started));
     response = successResponse(event, result.physicalResourceId, { ...result.data });
   } catch (error) {
     failure = describeError(error);
@@ -89,16 +88,15 @@ function physicalIdOnFailure(event: CloudFormationCustomResourceEvent): string {
   return secretArn !== '' ? secretArn : `failed-${event.RequestId}`;
 }
 
-/** Rejects when the Lambda is about to time out, so CloudFormation still gets an answer. */
-function withDeadline<T>(work: Promise<T>, context: Context | undefined): Promise<T> {
-  const remaining = context?.getRemainingTimeInMillis?.();
-  if (remaining === undefined) return work;
+/** Rejects at the answer deadline (budget.ts), so CloudFormation still gets an answer when the work runs late. */
+function withDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
+  if (deadline === Number.POSITIVE_INFINITY) return work;
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
+  const late = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => reject(new Error('The handler ran out of time; see its log. Deploying again retries safely.')),
-      Math.max(remaining - ANSWER_RESERVE_MS, 1_000),
+      Math.max(deadline - Date.now(), 1_000),
     );
   });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

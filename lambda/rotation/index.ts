@@ -4,9 +4,10 @@
  */
 import type { Context } from 'aws-lambda';
 import { GRACE_PERIODS_FIELD, type GracePeriodEvent, ROTATION_STEPS, type RotationStep } from '../../lib/contract';
-import { keyCreationDeadline } from '../shared/key-creation';
+import { keyCreationDeadline } from '../shared/budget';
 import { describeError, logLine } from '../shared/log';
-import { type StepResult, expireGracePeriods, runStep } from './steps';
+import { expireGracePeriods } from './grace-periods';
+import { type StepResult, runStep } from './steps';
 
 /** What Secrets Manager sends for each step of a rotation. */
 export interface RotationEvent {

@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { redact } from './redact';
+import { withRetries } from './retry';
 
 /** CloudFormation shows at most about 4 KB of reason; keep well under it. */
 const MAX_REASON_LENGTH = 2000;
@@ -48,17 +49,7 @@ function identity(event: CloudFormationCustomResourceEvent) {
 /** PUTs the response, retrying network errors and 5xx answers a few times. */
 export async function sendResponse(responseUrl: string, response: CfnResponse): Promise<void> {
   const body = redact(JSON.stringify(response));
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= SEND_ATTEMPTS; attempt++) {
-    try {
-      await put(responseUrl, body);
-      return;
-    } catch (error) {
-      lastError = error;
-      if (attempt < SEND_ATTEMPTS) await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-    }
-  }
-  throw lastError;
+  await withRetries(() => put(responseUrl, body), { attempts: SEND_ATTEMPTS, baseMs: 200, capMs: 2_000 });
 }
 
 function put(responseUrl: string, body: string): Promise<void> {

@@ -4,34 +4,16 @@
  */
 import { CREATING_STAGE_PREFIX } from '../../lib/contract';
 import * as aws from './aws';
-import { describeKey, hasFreeSlot, noFreeSlotMessage, serializeKeySecret } from './key-secret';
-import { describeError } from './log';
+import { KeyError, explain } from './errors';
+import { hasFreeSlot, newKeys, serializeKeySecret } from './key-secret';
+import { withRetries } from './retry';
 import { keyRecord } from './s3-location';
-
-/** An error whose message is already written for the person deploying: reported as is, without a type name. */
-export class KeyError extends Error {}
-
-/**
- * Time an invocation keeps after starting a key creation: to record the key (or delete it again) and answer.
- * Lightsail returns a key's secret only in the answer to its creation, so a key created just before the Lambda
- * timeout could be frozen, with its secret, before it was recorded.
- */
-const KEY_CREATION_RESERVE_MS = 45_000;
 
 /** What creating a key needs from the invocation it runs in. */
 export interface KeyCreationContext {
   readonly region: string;
-  /** Epoch milliseconds after which no key creation starts (see keyCreationDeadline). */
+  /** Epoch milliseconds after which no key creation starts (budget.ts, keyCreationDeadline). */
   readonly deadline: number;
-}
-
-/** Until when an invocation may start creating a key: KEY_CREATION_RESERVE_MS before its Lambda timeout. */
-export function keyCreationDeadline(
-  context: { getRemainingTimeInMillis?: () => number } | undefined,
-  now = Date.now(),
-): number {
-  const remaining = context?.getRemainingTimeInMillis?.();
-  return remaining === undefined ? Number.POSITIVE_INFINITY : now + remaining - KEY_CREATION_RESERVE_MS;
 }
 
 /**
@@ -62,24 +44,16 @@ export async function createAndRecord(
   // A key Lightsail has not finished creating is recorded with the operation's id (lineage.ts): whoever finds it
   // missing, or comes to delete it, waits for the operation first.
   const creating = operation?.isTerminal === false ? `${CREATING_STAGE_PREFIX}${operation.id}` : undefined;
+  const stages = creating ? [...versionStages, creating] : versionStages;
   try {
-    await aws.putSecret(
-      secretArn,
-      serializeKeySecret(value),
-      token,
-      creating ? [...versionStages, creating] : versionStages,
-    );
+    await aws.putSecret(secretArn, serializeKeySecret(value), token, stages);
   } catch (writeError) {
     await deleteNewKey(key, writeError, where.deadline);
   }
-  const { failure } = await aws.awaitOperation(
-    operation,
-    where.deadline,
-    `creating key ${accessKeyId} of bucket "${bucketName}"`,
-  );
+  const { failure } = await aws.awaitOperation(operation, where.deadline, `creating key ${accessKeyId}`);
   if (failure) {
     await aws.deleteKey(bucketName, accessKeyId, where.deadline).catch(() => undefined);
-    throw new KeyError(`${failure} The key is recorded in ${secretArn} but does not work; a retry replaces it.`);
+    throw new KeyError(explain.creationFailed(failure, secretArn));
   }
   if (creating) await aws.moveStage(secretArn, creating, undefined, token).catch(() => undefined);
   return { accessKeyId, settledLate: creating !== undefined };
@@ -89,9 +63,10 @@ export async function createAndRecord(
 const CREATE_ATTEMPTS = 20;
 
 /**
- * Creates a key. Throttling is retried (Lightsail did nothing). A failure that may have taken effect (a server
- * error, a lost answer) is retried only when the bucket shows no new key; otherwise the key was probably created
- * and its secret lost with the answer, and the error says which key that is.
+ * Creates a key. Throttling is retried (Lightsail did nothing), from a 500 ms backoff, up to 20 s: many keys created
+ * at once share Lightsail's per-account rate, and 20 attempts wait for minutes. A failure that may have taken effect
+ * (a server error, a lost answer) is retried, from 100 ms, only when the bucket shows no new key; otherwise the key
+ * was probably created and its secret lost with the answer, and the error says which key that is.
  */
 async function createKeyOrExplain(
   bucketName: string,
@@ -99,20 +74,19 @@ async function createKeyOrExplain(
   keysBefore: readonly aws.BucketKeyInfo[],
   deadline: number,
 ): Promise<aws.NewBucketKey> {
-  for (let attempt = 1; ; attempt++) {
-    if (Date.now() > deadline) {
-      throw new KeyError(
-        `Too little of the handler's time was left to create an access key for bucket "${bucketName}" and record ` +
-          'it (AWS was slow or throttling): nothing was created. A retry starts afresh.',
-      );
-    }
-    try {
-      return await aws.createKey(bucketName);
-    } catch (error) {
-      const retry = attempt < CREATE_ATTEMPTS && (await mayRetryCreate(error, bucketName, keysBefore));
-      if (!retry) throw await explainCreateFailure(error, bucketName, secretArn, keysBefore);
-      await sleep(backoffMs(attempt, aws.isThrottling(error)));
-    }
+  try {
+    return await withRetries(() => aws.createKey(bucketName), {
+      attempts: CREATE_ATTEMPTS,
+      baseMs: (error) => (aws.isThrottling(error) ? 500 : 100),
+      capMs: 20_000,
+      retryable: (error) => mayRetryCreate(error, bucketName, keysBefore),
+      beforeAttempt: () => {
+        if (Date.now() > deadline) throw new KeyError(explain.tooLateToCreate(bucketName));
+      },
+    });
+  } catch (error) {
+    if (error instanceof KeyError) throw error;
+    throw await explainCreateFailure(error, bucketName, secretArn, keysBefore);
   }
 }
 
@@ -133,46 +107,18 @@ async function explainCreateFailure(
   const keysNow = await aws.listBucketKeys(bucketName).catch(() => undefined);
   const appeared = keysNow ? newKeys(keysBefore, keysNow) : [];
   if (aws.mayHaveTakenEffect(error) && appeared.length > 0) {
-    return new KeyError(
-      `Creating an access key for bucket "${bucketName}" failed without an answer (${describeError(error)}), and ` +
-        `the bucket now has a key it did not have before: ${appeared.map(describeKey).join('; ')}. Lightsail ` +
-        "returns a key's secret only in that answer, so if the key was created for this deploy it can never be " +
-        'used: unless another deploy created it at the same time, delete it (aws lightsail delete-bucket-access-key ' +
-        `--bucket-name ${bucketName} --access-key-id <id>) and deploy again.`,
-    );
+    return new KeyError(explain.keyAppearedWithoutAnswer(bucketName, error, appeared));
   }
   if (keysNow && !hasFreeSlot(keysNow)) {
-    return new KeyError(
-      noFreeSlotMessage(
-        bucketName,
-        keysNow,
-        `Another key took the last free slot while this one (secret ${secretArn}) was being created. Nothing was changed.`,
-      ),
-    );
+    return new KeyError(explain.noFreeSlot(bucketName, keysNow, explain.slotTakenMeanwhile(secretArn)));
   }
-  return new KeyError(`Could not create an access key for bucket "${bucketName}": ${describeError(error)}`);
-}
-
-export function newKeys(before: readonly aws.BucketKeyInfo[], now: readonly aws.BucketKeyInfo[]): aws.BucketKeyInfo[] {
-  const known = new Set(before.map((k) => k.accessKeyId));
-  return now.filter((k) => !known.has(k.accessKeyId));
-}
-
-/**
- * Exponential backoff with full jitter, as the AWS SDKs do: from a 500 ms base after throttling, 100 ms otherwise,
- * up to 20 s. Many keys created at once share Lightsail's per-account rate; 20 attempts wait for minutes.
- */
-function backoffMs(attempt: number, throttled: boolean): number {
-  return Math.random() * Math.min(20_000, (throttled ? 500 : 100) * 2 ** attempt);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new KeyError(explain.couldNotCreate(bucketName, error));
 }
 
 /**
  * A key whose secret could not be written would be an orphan: delete it, then fail with the write's error. A key whose
- * creation Lightsail has not applied yet cannot be deleted yet (it would appear afterwards): its operation is awaited.
+ * creation Lightsail has not applied yet cannot be deleted yet (it would appear afterwards): its operation is awaited
+ * first; a creation that failed left no key to delete (the delete finds none).
  */
 async function deleteNewKey(
   key: { bucketName: string; accessKeyId: string; operation?: aws.NewBucketKey['operation'] },
@@ -180,17 +126,11 @@ async function deleteNewKey(
   until: number,
 ): Promise<never> {
   const { bucketName, accessKeyId } = key;
-  const why = describeError(writeError);
   try {
-    // A creation that failed left no key to delete (the delete finds none).
     await aws.awaitOperation(key.operation, until, `creating key ${accessKeyId}`);
     await aws.deleteKey(bucketName, accessKeyId, until);
   } catch (deleteError) {
-    throw new KeyError(
-      `Could not store the new access key ${accessKeyId} in its secret (${why}), and deleting it again failed ` +
-        `(${describeError(deleteError)}): delete it by hand with aws lightsail delete-bucket-access-key ` +
-        `--bucket-name ${bucketName} --access-key-id ${accessKeyId}.`,
-    );
+    throw new KeyError(explain.couldNotStoreNorDelete(bucketName, accessKeyId, writeError, deleteError));
   }
-  throw new KeyError(`Could not store the new access key in its secret (${why}). The key was deleted again.`);
+  throw new KeyError(explain.couldNotStore(writeError));
 }

@@ -4,7 +4,6 @@
 import { createHash } from 'node:crypto';
 import { type KeySecretValue, MAX_KEYS_PER_BUCKET } from '../../lib/contract';
 import type { BucketKeyInfo } from './aws';
-import { redactLater } from './redact';
 
 /**
  * Reads a key record from a secret version's string. The placeholder CloudFormation generated, or anything that
@@ -23,7 +22,6 @@ export function parseKeySecret(secretString: string | undefined): KeySecretValue
   if (typeof accessKeyId !== 'string' || typeof secretAccessKey !== 'string' || typeof bucketName !== 'string') {
     return undefined;
   }
-  redactLater(secretAccessKey);
   return value as KeySecretValue;
 }
 
@@ -63,49 +61,13 @@ export function retiredToken(secretArn: string): string {
 /** The retired marker: the value a claim writes (docs/design.md, Words). Not a record. */
 export const RETIRED_MARKER = '{"status":"retired"}';
 
-/**
- * The recorded keys to delete, each once: every key a lineage's secret recorded except those `keep` holds. A Delete
- * keeps none; a rotation keeps the current key (and a pending one); a move that makes room keeps the current key
- * and keys no longer on the bucket.
- */
-export function keysToDelete<T extends { readonly key: KeySecretValue }>(
-  records: readonly T[],
-  keep: (record: T) => boolean,
-): KeySecretValue[] {
-  const kept = new Set(records.filter(keep).map((r) => r.key.accessKeyId));
-  const doomed = new Map<string, KeySecretValue>();
-  for (const { key } of records) if (!kept.has(key.accessKeyId)) doomed.set(key.accessKeyId, key);
-  return [...doomed.values()];
-}
-
 /** Whether a bucket with these keys has a slot for one more (Lightsail allows MAX_KEYS_PER_BUCKET). */
 export function hasFreeSlot(bucketKeys: readonly BucketKeyInfo[]): boolean {
   return bucketKeys.length < MAX_KEYS_PER_BUCKET;
 }
 
-/** A key as one line for an error message: id, creation, last use. Never the secret. */
-export function describeKey(key: BucketKeyInfo): string {
-  const created = key.createdAt ? key.createdAt.toISOString() : 'unknown';
-  const lastUsed = key.lastUsedAt ? `last used ${key.lastUsedAt.toISOString()}` : 'never used';
-  return `${key.accessKeyId} (${key.status ?? 'status unknown'}, created ${created}, ${lastUsed})`;
-}
-
-/** The error for a bucket whose two key slots are taken: which keys hold them and what to do. */
-export function noFreeSlotMessage(bucketName: string, keys: readonly BucketKeyInfo[], why: string): string {
-  const list = keys.map((k) => `  - ${describeKey(k)}`).join('\n');
-  return [
-    `Bucket "${bucketName}" already has ${keys.length} access keys, Lightsail's limit per bucket:`,
-    list,
-    why,
-    'To fix it, free a slot and deploy again: delete a key nobody uses ' +
-      `(aws lightsail delete-bucket-access-key --bucket-name ${bucketName} --access-key-id <id>), ` +
-      'or remove another BucketAccessKey of this bucket for one deploy.',
-  ].join('\n');
-}
-
-export function bucketNotFoundMessage(bucketName: string, region: string): string {
-  return (
-    `Lightsail bucket "${bucketName}" does not exist in ${region}. If the bucket is defined in this app, pass ` +
-    'the lightsail.CfnBucket as `bucket` (which also deploys the key after the bucket); otherwise check `bucketName`.'
-  );
+/** The keys a bucket lists now that it did not list before. */
+export function newKeys(before: readonly BucketKeyInfo[], now: readonly BucketKeyInfo[]): BucketKeyInfo[] {
+  const known = new Set(before.map((k) => k.accessKeyId));
+  return now.filter((k) => !known.has(k.accessKeyId));
 }

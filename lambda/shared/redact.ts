@@ -12,6 +12,17 @@ export function redactLater(secret: string): void {
   if (secret.length >= 8) seen.add(secret);
 }
 
+/** Remembers the secret access key a key secret's value holds, as it is read (any other value is left alone). */
+export function redactSecretsIn(secretString: string | undefined): void {
+  if (!secretString) return;
+  try {
+    const secret = (JSON.parse(secretString) as { secretAccessKey?: unknown } | null)?.secretAccessKey;
+    if (typeof secret === 'string') redactLater(secret);
+  } catch {
+    // Not JSON: no key record, so no secret access key.
+  }
+}
+
 export function redact(text: string): string {
   let out = text;
   for (const secret of seen) out = out.split(secret).join(REDACTED);

@@ -9,7 +9,8 @@ import {
   lineageState,
   updateKind,
 } from '../../lambda/bucket-access-key/decisions';
-import { hasFreeSlot, keysToDelete, lineageToken, replacementToken } from '../../lambda/shared/key-secret';
+import { RETIRED_MARKER, hasFreeSlot, lineageToken, replacementToken } from '../../lambda/shared/key-secret';
+import { keysIn } from '../../lambda/shared/lineage';
 import { MADE_UP_PHYSICAL_ID, SECRET_ARN_V0, SECRET_ARN_V1, STACK_ID } from './events';
 
 const OTHER_STACK_ID = STACK_ID.replace(/[0-9a-f-]{36}$/, '00000000-aaaa-bbbb-cccc-000000000000');
@@ -156,21 +157,22 @@ describe('keyDecision: adopt, create, replace a missing key, or refuse', () => {
   });
 });
 
-describe('keysToDelete: the recorded keys that go', () => {
-  const records = [
-    { key: key('AKIACURRENT'), stage: 'AWSCURRENT' },
-    { key: key('AKIAPREVIOUS'), stage: 'AWSPREVIOUS' },
-    { key: key('AKIACURRENT'), stage: '' },
-    { key: key('AKIAOLD'), stage: '' },
-  ];
-  test.each([
-    ['a Delete: every recorded key, each once', () => false, ['AKIACURRENT', 'AKIAPREVIOUS', 'AKIAOLD']],
-    [
-      'a rotation: all but the current key, also where a deprecated version records it too',
-      (r: (typeof records)[0]) => r.stage === 'AWSCURRENT',
-      ['AKIAPREVIOUS', 'AKIAOLD'],
-    ],
-  ])('%s', (_, keep, expected) => {
-    expect(keysToDelete(records, keep).map((k) => k.accessKeyId)).toEqual(expected);
+describe('keysIn: the keys the versions of a secret record', () => {
+  const version = (versionId: string, stages: string[], secretString?: string) => ({ versionId, stages, secretString });
+  test('each key once, whichever versions record it; placeholders, markers and unwritten versions record none', () => {
+    const versions = [
+      version('v3', ['AWSCURRENT'], JSON.stringify(key('AKIACURRENT'))),
+      version('v2', ['AWSPREVIOUS'], JSON.stringify(key('AKIAPREVIOUS'))),
+      version('v1', [], JSON.stringify(key('AKIACURRENT'))),
+      version('v0', [], '{"status":"awaiting-access-key","placeholder":"x"}'),
+      version('claim', ['lineage:retired'], RETIRED_MARKER),
+      version('rotation', ['AWSPENDING']),
+    ];
+    expect(keysIn(versions).map((k) => k.accessKeyId)).toEqual(['AKIACURRENT', 'AKIAPREVIOUS']);
+  });
+
+  test("a key recorded while Lightsail was still creating it names that operation, from its version's label", () => {
+    const versions = [version('v1', ['AWSCURRENT', 'lineage:creating:op-1'], JSON.stringify(key('AKIANEW')))];
+    expect(keysIn(versions)).toEqual([expect.objectContaining({ accessKeyId: 'AKIANEW', creatingOperation: 'op-1' })]);
   });
 });

@@ -1,5 +1,5 @@
 import { idempotencyToken, parseKeySecret, serializeKeySecret } from '../../lambda/shared/key-secret';
-import { REDACTED, redact, redactLater } from '../../lambda/shared/redact';
+import { REDACTED, redact, redactLater, redactSecretsIn } from '../../lambda/shared/redact';
 
 describe('key secret records', () => {
   const value = {
@@ -29,8 +29,8 @@ describe('key secret records', () => {
     expect(parseKeySecret(text)).toBeUndefined();
   });
 
-  test('a secret read from a record is masked in later output', () => {
-    parseKeySecret(serializeKeySecret(value));
+  test('a secret read from a key secret is masked in later output', () => {
+    redactSecretsIn(serializeKeySecret(value));
     expect(redact(`oops ${value.secretAccessKey} oops`)).toBe(`oops ${REDACTED} oops`);
   });
 

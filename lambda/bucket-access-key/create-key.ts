@@ -1,0 +1,134 @@
+/**
+ * Creating a lineage's key for Create and Update (reconcile.ts decided to): its first key, or one replacing a
+ * recorded key that is gone, written into the secret as held by this resource. The steps: make room (only a move
+ * away from a rotated lineage), create and record; if that fails, adopt what a winning delivery recorded, or restore
+ * the lineage as it was; if Lightsail created the key late, delete it again should the lineage have been closed
+ * meanwhile.
+ */
+import { AWSCURRENT, type KeyResourceProperties, type KeySecretValue } from '../../lib/contract';
+import * as aws from '../shared/aws';
+import { KeyError, explain, explainMissingBucket } from '../shared/errors';
+import { createAndRecord } from '../shared/key-creation';
+import { hasFreeSlot, newKeys } from '../shared/key-secret';
+import { deleteKeys, keysIn, lineageClosed, ownerStage, readKeyAt, readVersions } from '../shared/lineage';
+import { sleep } from '../shared/retry';
+import type { KeyDecision } from './decisions';
+import { type Invocation, type LifecycleResult, keyResult } from './result';
+
+export interface ReconcileOptions {
+  /** A lineage on the same bucket whose rotated-out keys may go to free a slot (a move away from it). */
+  readonly rotatedOutOf?: string;
+  /**
+   * A lineage CloudFormation returns to (a rollback) is restored as it was when its recorded key is gone and cannot be
+   * replaced: failing would leave the stack stuck in UPDATE_ROLLBACK_FAILED. The lineage keeps the key it recorded, as
+   * before the failed update, and the log says why it could not be replaced.
+   */
+  readonly restoreIfIrreplaceable?: boolean;
+}
+
+export async function createKey(
+  props: KeyResourceProperties,
+  decision: Extract<KeyDecision, { kind: 'create' }>,
+  keys: readonly aws.BucketKeyInfo[],
+  invocation: Invocation,
+  options: ReconcileOptions,
+): Promise<LifecycleResult> {
+  const notes: string[] = [];
+  if (decision.replaces) {
+    notes.push(`The recorded key ${decision.replaces} no longer exists in bucket "${props.BucketName}"; replaced it.`);
+  }
+  let bucketKeys = keys;
+  if (options.rotatedOutOf && !hasFreeSlot(bucketKeys)) {
+    const ended = await endGracePeriods(options.rotatedOutOf, bucketKeys, invocation.deadline);
+    bucketKeys = bucketKeys.filter((k) => !ended.includes(k.accessKeyId));
+    if (ended.length) notes.push(`Ended the grace period of rotated-out key ${ended.join(', ')} to free a slot.`);
+  }
+  let created: { accessKeyId: string; settledLate: boolean };
+  try {
+    created = await createWithinLimit(props, decision.token, bucketKeys, invocation);
+  } catch (error) {
+    // Another delivery of this request (Lambda may deliver one more than once, at the same time) may have won the
+    // race for the slot or the write: then its key is this lineage's key, and this delivery answers with it too.
+    const winner = await awaitWinner(props, decision.token, bucketKeys);
+    if (winner) return keyResult(props, 'adopted', winner.accessKeyId, ['Adopted the key another delivery recorded.']);
+    if (options.restoreIfIrreplaceable && decision.replaces && error instanceof KeyError) {
+      return restoreAsItWas(props, decision.replaces, error);
+    }
+    throw error;
+  }
+  if (created.settledLate && (await lineageClosed(props.SecretArn))) {
+    await aws.deleteKey(props.BucketName, created.accessKeyId, invocation.deadline);
+    throw new KeyError(explain.closedWhileCreated(props.SecretArn));
+  }
+  return keyResult(props, decision.replaces ? 'replaced-missing-key' : 'created', created.accessKeyId, notes);
+}
+
+function createWithinLimit(
+  props: KeyResourceProperties,
+  token: string,
+  bucketKeys: readonly aws.BucketKeyInfo[],
+  invocation: Invocation,
+) {
+  if (!hasFreeSlot(bucketKeys)) {
+    throw new KeyError(explain.noFreeSlot(props.BucketName, bucketKeys, explain.replacementNeedsSlot(props.SecretArn)));
+  }
+  // Only a new key needs the bucket's URL: read while the key is created, not on every update.
+  const endpoint = async () =>
+    props.Endpoint ??
+    aws.bucketEndpoint(props.BucketName).catch(explainMissingBucket(props.BucketName, invocation.region));
+  const stages = [AWSCURRENT, ownerStage(invocation.logicalId)];
+  return createAndRecord(props.SecretArn, props.BucketName, token, bucketKeys, { ...invocation, endpoint }, stages);
+}
+
+/** How long a delivery that lost the race for a slot waits for the winner to record its key. */
+const WINNER_WAIT_MS = 3_000;
+const WINNER_POLL_MS = 200;
+
+/**
+ * The key the winning delivery recorded with this token, once Lightsail lists it (its creation may be applied
+ * late): at once if it is there; otherwise, while the winner is between creating and writing (a key appeared on the
+ * bucket during this delivery that is not recorded yet) or its recorded key is not listed yet, a few seconds more.
+ * Answering FAILED first would make CloudFormation roll back a deploy that succeeded.
+ */
+async function awaitWinner(
+  props: KeyResourceProperties,
+  token: string,
+  keysBefore: readonly aws.BucketKeyInfo[],
+): Promise<KeySecretValue | undefined> {
+  const deadline = Date.now() + WINNER_WAIT_MS;
+  for (;;) {
+    const [current, keysNow] = await Promise.all([
+      readKeyAt(props.SecretArn, { stage: AWSCURRENT }).catch(() => ({ version: undefined, key: undefined })),
+      aws.listBucketKeys(props.BucketName).catch(() => []),
+    ]);
+    const recorded = current.version?.versionId === token ? current.key : undefined;
+    if (recorded && keysNow.some((k) => k.accessKeyId === recorded.accessKeyId)) return recorded;
+    if (Date.now() >= deadline) return undefined;
+    if (!recorded && newKeys(keysBefore, keysNow).length === 0) return undefined;
+    await sleep(WINNER_POLL_MS);
+  }
+}
+
+/** The lineage keeps the key it recorded, if it still records it (nothing was written): see ReconcileOptions. */
+async function restoreAsItWas(
+  props: KeyResourceProperties,
+  recordedKeyId: string,
+  error: KeyError,
+): Promise<LifecycleResult> {
+  const { key } = await readKeyAt(props.SecretArn, { stage: AWSCURRENT });
+  if (key?.accessKeyId !== recordedKeyId) throw error;
+  return keyResult(props, 'restored', recordedKeyId, [
+    `Restored the lineage with its recorded key ${recordedKeyId}, which could not be replaced: ${error.message}`,
+  ]);
+}
+
+/** Deletes the rotated-out keys of a lineage that are still on the bucket; returns their ids. */
+async function endGracePeriods(secretArn: string, bucketKeys: readonly aws.BucketKeyInfo[], until: number) {
+  const { versions, current } = await readVersions(secretArn);
+  const onBucket = new Set(bucketKeys.map((k) => k.accessKeyId));
+  const rotatedOut = keysIn(versions).filter((k) => k.accessKeyId !== current?.accessKeyId);
+  return deleteKeys(
+    rotatedOut.filter((k) => onBucket.has(k.accessKeyId)),
+    until,
+  );
+}
