@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -16,7 +16,9 @@ import { forceGc, median, pairedRatio, round, timed } from './stats';
 export const KEY_COUNTS = [1, 10, 100, 200];
 export const KEYS_PER_BUCKET = 2;
 const REPETITIONS = 7;
-const STACK_NAME = 'BenchStack';
+export const STACK_NAME = 'BenchStack';
+/** What a rotating key of the bench sets: a monthly rotation, with a grace period (and so the hourly rule). */
+const ROTATION = { automaticallyAfter: Duration.days(30), gracePeriod: Duration.days(1) };
 
 type Synthesis = ReturnType<typeof synthesizeOnce>;
 
@@ -68,24 +70,36 @@ export function templateBytes(template: Template): number {
   return Buffer.byteLength(JSON.stringify(template, undefined, 1));
 }
 
-/** One fresh App with one stack of `keys` keys (or the native pattern) on CfnBuckets. */
-export function synthesizeOnce(pattern: 'ours' | 'native', keys: number, keysPerBucket = KEYS_PER_BUCKET) {
+/**
+ * One fresh App with one stack of `keys` keys (or the native pattern) on CfnBuckets, or of `rotating` keys, each
+ * with a grace period and on a bucket of its own given by name (a rotating key takes both of its bucket's slots).
+ * aws-cdk-lib's 500-resource error is off unless `resourceLimit`.
+ */
+export function synthesizeOnce(
+  pattern: 'ours' | 'native' | 'rotating',
+  keys: number,
+  keysPerBucket = KEYS_PER_BUCKET,
+  resourceLimit = false,
+) {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-synth-'));
   try {
     forceGc();
     const { wallMs, cpuMs } = timed(() => {
       // Stacks over CloudFormation's quotas are measured too (200 keys with their buckets are over 500 resources):
       // aws-cdk-lib's resource-count error is off and its template warning acknowledged.
-      const app = new App({ outdir, context: { '@aws-cdk/core:stackResourceLimit': 0 } });
+      const context = resourceLimit ? {} : { '@aws-cdk/core:stackResourceLimit': 0 };
+      const app = new App({ outdir, context });
       const stack = new Stack(app, STACK_NAME, { env: { account: '123456789012', region: 'us-east-1' } });
       Validations.of(stack).acknowledge({ id: 'CloudFormation-Validate::F0007', reason: 'measured on purpose' });
       const buckets = Array.from(
-        { length: Math.ceil(keys / keysPerBucket) },
+        { length: pattern === 'rotating' ? 0 : Math.ceil(keys / keysPerBucket) },
         (_, i) =>
           new lightsail.CfnBucket(stack, `Bucket${i}`, { bucketName: `bench-bucket-${i}`, bundleId: 'small_1_0' }),
       );
       for (let i = 0; i < keys; i++) {
-        if (pattern === 'ours')
+        if (pattern === 'rotating')
+          new BucketAccessKey(stack, `Key${i}`, { bucketName: `bench-bucket-${i}`, rotation: ROTATION });
+        else if (pattern === 'ours')
           new BucketAccessKey(stack, `Key${i}`, { bucket: buckets[Math.floor(i / keysPerBucket)] });
         else {
           const accessKey = new iam.AccessKey(stack, `AccessKey${i}`, { user: new iam.User(stack, `User${i}`) });
