@@ -5,7 +5,7 @@
  * key of a bucket given by name, on a key shared with other accounts, and on keys whose handlers run in a VPC: no
  * finding may be left on this library's constructs. Findings by design are acknowledged in the library itself
  * (lib/acknowledgements.ts), each with its reason, in the form each version reads; the example's own consumer
- * function is not ours to judge.
+ * role is not ours to judge.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -149,7 +149,7 @@ describe.each(VERSIONS)('%s', (version) => {
     const findings = nagFindings(app, outdir, version);
 
     expect(onOurs(findings, stack)).toEqual([]);
-    // The example's consumer function is an ordinary Lambda function: the packs report on it.
+    // The example's consumer role is the user's own: the packs report on it.
     expect(findings.some((f) => f.path.startsWith('Example/Uploader/'))).toBe(true);
   });
 

@@ -5,7 +5,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template as Assertions } from 'aws-cdk-lib/assertions';
 import { MediaStack } from '../../bin/media-stack';
-import { EXPLAINED, Template, compareTemplates, summarise } from './templates';
+import { EXPLAINED, ExplainedDifference, Template, compareTemplates, summarise } from './templates';
 
 const typescript: Template = Assertions.fromStack(
   new MediaStack(new App(), 'LightsailBucketAccessKeyExample'),
@@ -13,7 +13,7 @@ const typescript: Template = Assertions.fromStack(
 const copy = (): Template => structuredClone(typescript);
 const idOf = (type: string, prefix = '') =>
   Object.keys(typescript.Resources).find((id) => id.startsWith(prefix) && typescript.Resources[id].Type === type)!;
-const uploader = idOf('AWS::Lambda::Function', 'Uploader');
+const uploader = idOf('AWS::IAM::Role', 'Uploader');
 const failed = (other: Template, language = 'java') => {
   const comparison = compareTemplates(typescript, other, EXPLAINED[language]);
   return [...comparison.unexplained.map((d) => d.path), ...comparison.unused.map((e) => `unused ${e.path}`)];
@@ -64,37 +64,37 @@ test('a resource more or less, or a different output, fails the comparison', () 
   expect(failed(output)).toEqual(['Outputs.AccessKeyId.Value']);
 });
 
-describe("Python's explained difference", () => {
-  const indented = (template: Template, by: string) => {
-    const code = template.Resources[uploader].Properties.Code;
-    code.ZipFile = code.ZipFile.split('\n')
-      .map((line: string, i: number) => (i === 0 ? line : by + line))
-      .join('\n');
-    return template;
+describe('an explained difference', () => {
+  // A language that wrote the KMS key's EnableKeyRotation as the string "true" would make this difference.
+  const kmsKey = idOf('AWS::KMS::Key');
+  const asString: ExplainedDifference = {
+    path: /^Resources\.SecretsKey[0-9A-F]{8}\.Properties\.EnableKeyRotation$/,
+    reason: 'the language writes the boolean as a string',
+    isThisOne: (typescript, other) => typescript === true && other === 'true',
+  };
+  const rotation = (value: unknown) => {
+    const other = copy();
+    other.Resources[kmsKey].Properties.EnableKeyRotation = value;
+    return other;
   };
 
-  test('the inline code indented more is explained, for Python only', () => {
-    const comparison = compareTemplates(typescript, indented(copy(), ' '.repeat(16)), EXPLAINED.python);
+  test('is explained exactly where and as explained, for the language that explains it only', () => {
+    const comparison = compareTemplates(typescript, rotation('true'), [asString]);
     expect(comparison.unexplained).toEqual([]);
-    expect(comparison.explained.map((d) => d.path)).toEqual([`Resources.${uploader}.Properties.Code.ZipFile`]);
-    expect(summarise(comparison)).toMatch(/but for 1 explained difference\(s\): .*jsii-rosetta/);
-    expect(failed(indented(copy(), ' '.repeat(16)), 'go')).toEqual([`Resources.${uploader}.Properties.Code.ZipFile`]);
+    expect(comparison.explained.map((d) => d.path)).toEqual([`Resources.${kmsKey}.Properties.EnableKeyRotation`]);
+    expect(summarise(comparison)).toMatch(/but for 1 explained difference\(s\): .*as a string/);
+    expect(failed(rotation('true'), 'go')).toEqual([`Resources.${kmsKey}.Properties.EnableKeyRotation`]);
   });
 
-  test('other indentation, or other code, at that path is not explained', () => {
-    expect(failed(indented(copy(), ' '.repeat(12)), 'python')).toEqual([
-      `Resources.${uploader}.Properties.Code.ZipFile`,
-      `unused ${EXPLAINED.python[0].path}`,
-    ]);
-    const other = indented(copy(), ' '.repeat(16));
-    other.Resources[uploader].Properties.Code.ZipFile += 'console.log(process.env);\n';
-    expect(failed(other, 'python')).toEqual([
-      `Resources.${uploader}.Properties.Code.ZipFile`,
-      `unused ${EXPLAINED.python[0].path}`,
-    ]);
+  test('another value at that path is not explained', () => {
+    const comparison = compareTemplates(typescript, rotation('yes'), [asString]);
+    expect(comparison.unexplained.map((d) => d.path)).toEqual([`Resources.${kmsKey}.Properties.EnableKeyRotation`]);
+    expect(comparison.unused).toEqual([asString]);
   });
 
   test('an explanation whose difference did not occur fails the comparison', () => {
-    expect(failed(copy(), 'python')).toEqual([`unused ${EXPLAINED.python[0].path}`]);
+    const comparison = compareTemplates(typescript, copy(), [asString]);
+    expect(comparison.unused).toEqual([asString]);
+    expect(summarise(comparison)).toMatch(/did not occur: remove its explanation/);
   });
 });
