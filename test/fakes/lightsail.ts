@@ -146,6 +146,11 @@ export class FakeLightsail {
     return this.timers.size > 0;
   }
 
+  /** Resolves once every operation answered before it took effect has been applied (or failed). */
+  async pendingOperationsApplied(): Promise<void> {
+    while (this.hasPendingOperations()) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
   reset(): void {
     this.buckets.clear();
     this.everGenerated.length = 0;

@@ -266,6 +266,28 @@ describe('CloudFormation gives up on a key while its Create runs', () => {
     },
   );
 
+  test.each([
+    ['applies it late: no key is left, and none counts as one no handler saw', 'Succeeded', 0],
+    ['fails it later: the key is left, counted as unrecorded (the one handler that knew it died)', 'Failed', 1],
+  ] as const)(
+    'the cancelled Create deletes the key it could not record and dies right after asking; Lightsail %s',
+    async (_, outcome, unseen) => {
+      // The Delete closes the lineage first, so the Create cannot record its key and deletes it again; Lightsail
+      // answers that delete before it applies it, and the handler is killed right after asking.
+      world.crashAfter('DeleteBucketAccessKey');
+      world.fake.lightsail.deferOperations({ operationType: 'DeleteBucketAccessKey', delayMs: 200, outcome });
+      const report = await world.deploy(app([key('K', 'existing')], { failDuringKeys: 'GetSecretValue' }));
+      world.fake.lightsail.clearDeferrals();
+
+      clean(report, 'ROLLBACK_COMPLETE');
+      expect(cancelled()).toHaveLength(1);
+      expect(world.fake.requests.filter((r) => r.operation === 'DeleteBucketAccessKey')).toHaveLength(1);
+      expect(world.unrecordable.size).toBe(unseen);
+      expect(orphans()).toEqual([...world.unrecordable]);
+      clean(await world.teardown(), 'DELETE_COMPLETE');
+    },
+  );
+
   test('a key added by an update is cancelled after it recorded its key: the rollback leaves only the old key', async () => {
     clean(await world.deploy(app([key('J', 'existing')])));
     const old = secretKeyOf('J');

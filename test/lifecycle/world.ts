@@ -73,6 +73,8 @@ export class LifecycleWorld {
   public readonly allSecrets: string[] = [];
   /** Keys created for a handler that never saw them (killed first, or the answer was lost). */
   public readonly unrecordable = new Set<string>();
+  /** Keys a killed handler created and had asked Lightsail to delete: unrecordable if that deletion fails. */
+  private readonly deletionsOfKilled = new Set<string>();
   /** Keys deleted out of band: drift that CloudFormation cannot notice. */
   public readonly drifted = new Set<string>();
   /** Keys anyone deleted outside CloudFormation: the sequence's out-of-band step, or the operator. */
@@ -127,6 +129,7 @@ export class LifecycleWorld {
     this.collectSecrets();
     this.fake.reset();
     this.unrecordable.clear();
+    this.deletionsOfKilled.clear();
     this.drifted.clear();
     this.deletedOutOfBand.clear();
     this.rotated.clear();
@@ -148,14 +151,22 @@ export class LifecycleWorld {
     for (const name of externalBuckets) this.fake.lightsail.createBucket(name);
     // KMS judges the handlers' requests by the IAM policies deployed in the stack at that moment.
     this.fake.kms.permits = (...request) => this.cfn.kmsPermits(...request);
-    // The keys each execution environment created in the invocation it is running, and which function made each key.
+    // The keys each execution environment created, and those it asked Lightsail to delete, in the invocation it is
+    // running; and which function made each key.
     const createdBy = new Map<string, string[]>();
+    const deleteAskedBy = new Map<string, string[]>();
     this.creators.clear();
-    this.lambda.onInvocationStart = (container) => createdBy.delete(container);
+    this.lambda.onInvocationStart = (container) => {
+      createdBy.delete(container);
+      deleteAskedBy.delete(container);
+    };
     this.fake.afterOperation = async (record, answer) => {
       const created = (answer as { accessKey?: { accessKeyId?: string } }).accessKey?.accessKeyId;
       const container = containerOf(record.userAgent);
       if (created && container) createdBy.set(container, [...(createdBy.get(container) ?? []), created]);
+      if (record.operation === 'DeleteBucketAccessKey' && container) {
+        deleteAskedBy.set(container, [...(deleteAskedBy.get(container) ?? []), String(record.input.accessKeyId)]);
+      }
       if (created) this.creators.set(created, (container && this.lambda.functionOf(container)) ?? record.userAgent);
       if (created && record.fault === 'dropAfterCommit') this.unrecordable.add(created);
       await this.cfn.afterOperation(record.operation);
@@ -164,15 +175,20 @@ export class LifecycleWorld {
       if (!crash) return;
       crash.remaining--;
       // A killed handler cannot record, or clean up, a key its invocation created and had not recorded yet. Keys
-      // recorded, and keys of earlier invocations, are held to the invariants like any other.
+      // recorded, keys it asked Lightsail to delete (which may apply that later), and keys of earlier invocations
+      // are held to the invariants like any other.
       if (container && (await this.lambda.killContainerOf(record.userAgent))) {
         const recorded = recordedKeyIds(this.fake);
+        const deleteAsked = new Set(deleteAskedBy.get(container));
         const onBuckets = new Set(this.fake.lightsail.allKeys().map((k) => k.accessKeyId));
         for (const id of createdBy.get(container) ?? []) {
           const exists = onBuckets.has(id) || this.fake.lightsail.isBeingCreated(id);
-          if (!recorded.has(id) && exists) this.unrecordable.add(id);
+          if (recorded.has(id) || !exists) continue;
+          if (deleteAsked.has(id)) this.deletionsOfKilled.add(id);
+          else this.unrecordable.add(id);
         }
         createdBy.delete(container);
+        deleteAskedBy.delete(container);
       }
     };
   }
@@ -290,6 +306,12 @@ export class LifecycleWorld {
     await this.rotation.settle();
     for (const stack of this.stacks) await stack.settle();
     await this.rotation.settle();
+    // Lightsail applies what it answered early within seconds, long before anyone looks again.
+    await this.fake.lightsail.pendingOperationsApplied();
+    // A deletion a killed handler asked for that then failed leaves a key nobody can know.
+    const onBuckets = new Set(this.fake.lightsail.allKeys().map((k) => k.accessKeyId));
+    for (const id of this.deletionsOfKilled) if (onBuckets.has(id)) this.unrecordable.add(id);
+    this.deletionsOfKilled.clear();
   }
 
   private lastFailures(): string {
