@@ -509,11 +509,29 @@ export class LifecycleWorld {
     return [
       ...checkNoOrphans(this.fake, new Set([...this.unrecordable, ...this.foreignKeys])).violations.map((v) => {
         const key = /orphan key (\w+)/.exec(v)?.[1];
-        return key && this.creators.has(key) ? `${v} (created by ${this.creators.get(key)})` : v;
+        if (!key) return v;
+        const creator = this.creators.has(key) ? ` (created by ${this.creators.get(key)})` : '';
+        return `${v}${creator}; ${this.trailOf(key)}`;
       }),
       ...this.checkUnrecordedAccounted(),
       ...checkNoLeak(this.outputs(), this.fake.generatedSecrets()),
     ];
+  }
+
+  /** For a violation that names a key: every call that named it, and every rotation that failed naming it. */
+  private trailOf(accessKeyId: string): string {
+    const caller = (r: RequestRecord) => {
+      const container = containerOf(r.userAgent);
+      const fn = (container && this.lambda.functionOf(container)) || r.userAgent;
+      return /(ProviderHandler|RotationHandler)/.exec(fn)?.[1] ?? 'test';
+    };
+    const calls = this.fake.requests
+      .filter((r) => JSON.stringify(r.input).includes(accessKeyId))
+      .map((r) => `${r.operation} by ${caller(r)}: ${r.status}${r.fault ? ` (${r.fault})` : ''}`);
+    const rotations = this.rotation.outcomes
+      .filter((o) => o.failure?.includes(accessKeyId))
+      .map((o) => `rotation ${o.token} failed: ${o.failure}`);
+    return `its trail: ${[...calls, ...rotations].join(' | ') || 'no call named it'}`;
   }
 
   private report(step: string, status: StackStatus | undefined, violations: string[]): StepReport {
