@@ -18,18 +18,14 @@ export class MediaStack extends Stack {
       bundleId: 'small_1_0',
     });
 
-    // The secret access key goes straight into Secrets Manager, encrypted with your KMS key. Every 30 days a new key
-    // replaces it; the one before keeps working for a day.
+    // The secret access key goes straight into Secrets Manager. Every 30 days a new key replaces it; the one before
+    // keeps working for a day.
     const key = new BucketAccessKey(this, 'MediaKey', {
       bucket,
       encryptionKey: new kms.Key(this, 'SecretsKey', { enableKeyRotation: true }),
       rotation: { automaticallyAfter: Duration.days(30), gracePeriod: Duration.days(1) },
     });
-
-    // Whoever uses the key reads it from the secret each time: rotation changes it.
-    const uploader = new iam.Role(this, 'Uploader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    key.grantRead(uploader);
-
+    key.grantRead(new iam.Role(this, 'Uploader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }));
     new CfnOutput(this, 'AccessKeyId', { value: key.accessKeyId });
     new CfnOutput(this, 'KeySecretArn', { value: key.secret.secretArn });
   }

@@ -1,6 +1,6 @@
 /**
- * The README's TypeScript snippets beyond the usage example run as they are shown (jsii-rosetta only compiles
- * them): each synthesizes, and does what the README says.
+ * The TypeScript snippets of docs/vpc.md and docs/stacksets.md run as they are shown: each synthesizes, and does what
+ * its document says.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,8 +8,8 @@ import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { runReadmeSnippet } from '../support/readme-snippet';
 
-test('Running the handlers in a VPC: the handler runs in private subnets, beside the endpoints the README names', () => {
-  const { stack } = runReadmeSnippet('vpc', { env: { account: '111111111111', region: 'eu-west-1' } });
+test('docs/vpc.md: the handler runs in private subnets, beside the endpoints the README names', () => {
+  const { stack } = runReadmeSnippet('vpc', { env: { account: '111111111111', region: 'eu-west-1' } }, 'docs/vpc.md');
   const template = Template.fromStack(stack);
 
   const fn: any = Object.values(template.findResources('AWS::Lambda::Function'))[0];
@@ -31,8 +31,12 @@ test('Running the handlers in a VPC: the handler runs in private subnets, beside
   ]);
 });
 
-test("Deploying with StackSets: every target region's asset bucket gets the handlers, and each instance names its own secrets", () => {
-  const { app, stack } = runReadmeSnippet('stacksets', { env: { account: '999999999999', region: 'eu-west-1' } });
+test("docs/stacksets.md: every target region's asset bucket gets the handlers, and each instance names its own secrets", () => {
+  const { app, stack } = runReadmeSnippet(
+    'stacksets',
+    { env: { account: '999999999999', region: 'eu-west-1' } },
+    'docs/stacksets.md',
+  );
   const assembly = app.synth();
   const instance = stack.node.findChild('MediaKeys') as Stack;
   const template = JSON.parse(fs.readFileSync(path.join(assembly.directory, (instance as any).templateFile), 'utf8'));

@@ -8,14 +8,17 @@ import * as path from 'node:path';
 export const PACKAGE_NAME = 'cdk-lightsail-bucket-access-key';
 const root = path.join(__dirname, '..', '..');
 
-/** The code block of `language` between `<!-- marker:start -->` and `<!-- marker:end -->` in the README. */
-export function readmeBlock(marker: string, language: string): string {
-  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+/**
+ * The code block of `language` between `<!-- marker:start -->` and `<!-- marker:end -->` in the README, or in another
+ * document of the repository (`file`, relative to its root, such as `docs/vpc.md`).
+ */
+export function readmeBlock(marker: string, language: string, file = 'README.md'): string {
+  const readme = fs.readFileSync(path.join(root, file), 'utf8');
   const match = readme.match(
     new RegExp(`<!-- ${marker}:start -->\\n+\`\`\`${language}[^\\n]*\\n([\\s\\S]*?)\`\`\`\\n+<!-- ${marker}:end -->`),
   );
   if (!match)
-    throw new Error(`README.md has no ${language} block between <!-- ${marker}:start --> and <!-- ${marker}:end -->`);
+    throw new Error(`${file} has no ${language} block between <!-- ${marker}:start --> and <!-- ${marker}:end -->`);
   return match[1];
 }
 

@@ -1,5 +1,5 @@
 /**
- * Runs a TypeScript snippet of the README in the stack of rosetta/default.ts-fixture (the code jsii-rosetta compiles
+ * Runs a TypeScript snippet of the README (or of a document in docs/) in the stack of rosetta/default.ts-fixture (the code jsii-rosetta compiles
  * it in): `this` is the stack, `bucket` a Lightsail bucket, `taskRole` a role. Its imports are resolved here (the
  * package's own name to lib/), so the snippet runs exactly as the README shows it.
  */
@@ -22,8 +22,9 @@ export interface SnippetStack {
 export function runReadmeSnippet(
   marker: string,
   stackProps?: { env?: { account: string; region: string } },
+  file = 'README.md',
 ): SnippetStack {
-  const source = readmeBlock(marker, 'ts');
+  const source = readmeBlock(marker, 'ts', file);
   const bindings: Record<string, unknown> = {};
   const load = (module: string): any => requireFrom(module === PACKAGE_NAME ? lib : module);
   for (const [, name, module] of source.matchAll(/^import \* as (\w+) from '([^']+)';$/gm))

@@ -17,8 +17,8 @@ func NewMediaStack(scope constructs.Construct, id string) awscdk.Stack {
 		BundleId:   jsii.String("small_1_0"),
 	})
 
-	// The secret access key goes straight into Secrets Manager, encrypted with your KMS key. Every 30 days a new key
-	// replaces it; the one before keeps working for a day.
+	// The secret access key goes straight into Secrets Manager. Every 30 days a new key replaces it; the one before
+	// keeps working for a day.
 	key := cdklightsailbucketaccesskey.NewBucketAccessKey(stack, jsii.String("MediaKey"), &cdklightsailbucketaccesskey.BucketAccessKeyProps{
 		Bucket:        bucket,
 		EncryptionKey: awskms.NewKey(stack, jsii.String("SecretsKey"), &awskms.KeyProps{EnableKeyRotation: jsii.Bool(true)}),
@@ -27,13 +27,9 @@ func NewMediaStack(scope constructs.Construct, id string) awscdk.Stack {
 			GracePeriod:        awscdk.Duration_Days(jsii.Number(1)),
 		},
 	})
-
-	// Whoever uses the key reads it from the secret each time: rotation changes it.
-	uploader := awsiam.NewRole(stack, jsii.String("Uploader"), &awsiam.RoleProps{
+	key.GrantRead(awsiam.NewRole(stack, jsii.String("Uploader"), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-	})
-	key.GrantRead(uploader)
-
+	}))
 	awscdk.NewCfnOutput(stack, jsii.String("AccessKeyId"), &awscdk.CfnOutputProps{Value: key.AccessKeyId()})
 	awscdk.NewCfnOutput(stack, jsii.String("KeySecretArn"), &awscdk.CfnOutputProps{Value: key.Secret().SecretArn()})
 	return stack

@@ -16,18 +16,14 @@ public class MediaStack extends Stack {
                 .bundleId("small_1_0")
                 .build();
 
-        // The secret access key goes straight into Secrets Manager, encrypted with your KMS key. Every 30 days a new key
-        // replaces it; the one before keeps working for a day.
+        // The secret access key goes straight into Secrets Manager. Every 30 days a new key replaces it; the one before
+        // keeps working for a day.
         BucketAccessKey key = BucketAccessKey.Builder.create(this, "MediaKey")
                 .bucket(bucket)
                 .encryptionKey(Key.Builder.create(this, "SecretsKey").enableKeyRotation(true).build())
                 .rotation(BucketAccessKeyRotation.builder().automaticallyAfter(Duration.days(30)).gracePeriod(Duration.days(1)).build())
                 .build();
-
-        // Whoever uses the key reads it from the secret each time: rotation changes it.
-        Role uploader = Role.Builder.create(this, "Uploader").assumedBy(new ServicePrincipal("lambda.amazonaws.com")).build();
-        key.grantRead(uploader);
-
+        key.grantRead(Role.Builder.create(this, "Uploader").assumedBy(new ServicePrincipal("lambda.amazonaws.com")).build());
         CfnOutput.Builder.create(this, "AccessKeyId").value(key.getAccessKeyId()).build();
         CfnOutput.Builder.create(this, "KeySecretArn").value(key.getSecret().getSecretArn()).build();
     }
