@@ -2,13 +2,11 @@ import {
   CfnDeletionPolicy,
   type CfnResource,
   CustomResource,
-  type Duration,
   type IResource,
   Lazy,
   RemovalPolicy,
   Resource,
   SecretValue,
-  Tags,
 } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -22,18 +20,18 @@ import { BucketSlots } from './bucket-slots';
 import {
   ATTR_ACCESS_KEY_ID,
   ATTR_SECRET_ARN,
-  GRACE_PERIOD_TAG,
   type KeyResourceProperties,
-  ROTATION_TAG,
   RESOURCE_TYPE,
   type RemovalPolicyValue,
   SECRET_PLACEHOLDER,
   removalPolicyValue,
 } from './contract';
+import { fail } from './errors';
 import { KeySecret } from './key-secret';
 import { BucketAccessKeyProvider, KEY_SERVICE_TIMEOUT } from './provider';
 import type { BucketAccessKeyRotation } from './rotation';
-import { fail, propsProblem, removalPolicyProblem, rotationScheduleExpression } from './validation';
+import { attachRotation, rotationScheduleExpression, tagForRotation } from './rotation-schedule';
+import { propsProblem, removalPolicyProblem } from './validation';
 
 const IS_BUCKET_ACCESS_KEY = Symbol.for('cdk-lightsail-bucket-access-key.BucketAccessKey');
 
@@ -265,8 +263,11 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     // Consumers reach the secret through the custom resource, so they deploy after the key was written into it.
     this.secret = new KeySecret(this, 'KeySecret', this.keySecret, this.resource.getAttString(ATTR_SECRET_ARN));
     this.secretAccessKey = SecretValue.secretsManager(this.secret.secretArn, { jsonField: 'secretAccessKey' });
-    if (props.rotation && schedule) this.rotate(provider, props.rotation, schedule);
-    else acknowledge(this, KEY_WITHOUT_ROTATION);
+    if (props.rotation && schedule) {
+      attachRotation(this, provider, this.keySecret, this.resource, props.rotation, schedule);
+    } else {
+      acknowledge(this, KEY_WITHOUT_ROTATION);
+    }
   }
 
   public grantRead(grantee: iam.IGrantable): iam.Grant {
@@ -291,27 +292,4 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
   private deletionPolicy(): CfnDeletionPolicy | undefined {
     return (this.resource.node.defaultChild as CfnResource).cfnOptions.deletionPolicy;
   }
-
-  /** Attaches Secrets Manager rotation to the secret, once the custom resource has written the key into it. */
-  private rotate(provider: BucketAccessKeyProvider, rotation: BucketAccessKeyRotation, expression: string): void {
-    const schedule = new secretsmanager.CfnRotationSchedule(this, 'RotationSchedule', {
-      secretId: this.keySecret.secretArn,
-      rotationLambdaArn: provider.rotationFunction().functionArn,
-      rotationRules: { scheduleExpression: expression },
-      rotateImmediatelyOnUpdate: rotation.rotateImmediatelyOnUpdate ?? false,
-    });
-    // Rotation needs a key to rotate, and the permission that lets Secrets Manager invoke the handler. Depending on
-    // the custom resource also orders a change of the schedule after the custom resource's Update (contract.ts).
-    schedule.node.addDependency(this.resource, provider.rotationFunction());
-    if (rotation.gracePeriod) provider.expireGracePeriods();
-  }
-}
-
-/**
- * The tags the rotation handler reads (contract.ts): rotation is on, with this schedule, and the grace period in
- * seconds. CloudFormation changes tags in place, without a new secret version.
- */
-function tagForRotation(secret: secretsmanager.Secret, schedule: string, gracePeriod: Duration | undefined): void {
-  Tags.of(secret).add(ROTATION_TAG, schedule);
-  if (gracePeriod) Tags.of(secret).add(GRACE_PERIOD_TAG, String(gracePeriod.toSeconds()));
 }

@@ -28,7 +28,8 @@ import {
   TIME_BUDGET,
   keySecretNamePrefix,
 } from './contract';
-import { fail, warn, warnOfRegionWithoutLightsail } from './validation';
+import { fail } from './errors';
+import { warnOfIsolatedSubnets, warnOfManyBuckets, warnOfRegionWithoutLightsail } from './warnings';
 
 /** Where the build puts the pre-bundled handlers (see scripts/bundle-handlers.mjs). */
 export const ASSETS_DIR = path.join(__dirname, '..', 'assets');
@@ -113,16 +114,7 @@ export class BucketAccessKeyProvider extends Construct {
     super(scope, id);
     this.placement = placement;
     this.createdBy = createdBy;
-    if (placement?.isolated) {
-      warn(
-        this,
-        'isolatedSubnets',
-        'The key handlers are placed in isolated subnets, which have no route to a NAT gateway. The Lightsail API ' +
-          'has no VPC endpoint, so the handlers could not reach it and each key would time out at deploy time. ' +
-          'Select private subnets with NAT (`ec2.SubnetType.PRIVATE_WITH_EGRESS`), or acknowledge this warning if ' +
-          'the subnets reach the internet another way (a transit gateway, a proxy).',
-      );
-    }
+    if (placement?.isolated) warnOfIsolatedSubnets(this);
     this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: DEFAULT_LOG_RETENTION });
     // Any key of the stack may set the retention, after the log group exists.
     (this.logGroup.node.defaultChild as logs.CfnLogGroup).retentionInDays = Lazy.any({
@@ -201,13 +193,7 @@ export class BucketAccessKeyProvider extends Construct {
       this.addBucketResource(bucketArn);
       return;
     }
-    warn(
-      this,
-      'manyBuckets',
-      `Keys of more than ${MAX_NAMED_BUCKETS} CfnBuckets in this stack: the handlers may create and delete keys of ` +
-        "any Lightsail bucket in the stack's account and region, as one ARN per bucket would exceed IAM's policy " +
-        'size quota. Split the buckets across stacks to keep the permission scoped to each bucket.',
-    );
+    warnOfManyBuckets(this, MAX_NAMED_BUCKETS);
     this.grantAnyBucket(WILDCARD_REASONS.manyBuckets(MAX_NAMED_BUCKETS));
   }
 
