@@ -5,7 +5,7 @@
  */
 import { RemovalPolicy, Token, TokenComparison } from 'aws-cdk-lib';
 import type { IPrincipal } from 'aws-cdk-lib/aws-iam';
-import type { BucketAccessKeyProps } from './bucket-access-key';
+import type { BucketAccessKeyProps } from './bucket-access-key-props';
 import { LIGHTSAIL_REGIONS } from './regions';
 import type { BucketAccessKeyRotation } from './rotation';
 
