@@ -116,7 +116,7 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     if (props.logRetention !== undefined) provider.useLogRetention(props.logRetention, this);
     if (props.bucket) provider.grantBucket(props.bucket.attrBucketArn);
     else provider.grantBucketByName();
-    BucketSlots.of(this).use(this, bucketName, props.bucket, props.rotation ? 2 : 1);
+    BucketSlots.of(this).use(this, bucketName, props.bucket, Boolean(props.rotation));
 
     // The lineage's secret. Its name holds the bucket and the serial, so changing either makes CloudFormation
     // replace the secret, and with it the key. The handler overwrites the placeholder with the key.
