@@ -1,14 +1,14 @@
 /**
  * The handlers every BucketAccessKey of a stack shares: the custom resource handler, and the rotation handler once
  * a key rotates. Each is one Lambda function with its own role; they share one log group. Each key adds only what
- * it needs to the roles (its bucket): the policies grow with the number of distinct buckets, not keys.
+ * it needs to the roles (its bucket): the policies grow with the number of distinct buckets, not keys. Where the
+ * functions run is vpc-placement.ts's.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ArnFormat, Aws, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -29,6 +29,15 @@ import {
   keySecretNamePrefix,
 } from './contract';
 import { fail } from './errors';
+import {
+  type HandlerNetwork,
+  type Placement,
+  allowHttpsOut,
+  checkSamePlacement,
+  functionNetwork,
+  placementOf,
+  placementStatements,
+} from './vpc-placement';
 import { warnOfIsolatedSubnets, warnOfManyBuckets, warnOfRegionWithoutLightsail } from './warnings';
 
 /** Where the build puts the pre-bundled handlers (see scripts/bundle-handlers.mjs). */
@@ -44,26 +53,6 @@ export const HANDLER_TIMEOUT = Duration.seconds(TIME_BUDGET.handlerTimeoutSecond
 export const KEY_SERVICE_TIMEOUT = Duration.seconds(TIME_BUDGET.serviceTimeoutSeconds);
 
 /**
- * Where the stack's handler functions run: the `vpc`, `vpcSubnets` and `securityGroups` of the keys that set them,
- * as `lambda.FunctionProps` names them.
- */
-export interface HandlerNetwork {
-  readonly vpc?: ec2.IVpc;
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  readonly securityGroups?: ec2.ISecurityGroup[];
-}
-
-/** A VPC placement, resolved: what it is (to compare two), how to say it, and who chose it. */
-interface Placement extends HandlerNetwork {
-  readonly vpc: ec2.IVpc;
-  readonly signature: string;
-  readonly description: string;
-  readonly by: string;
-  /** Whether some of its subnets are isolated: no route to NAT, so no way to the Lightsail API. */
-  readonly isolated: boolean;
-}
-
-/**
  * Bucket ARNs the handlers' key statement names one by one. A resolved ARN takes about 85 characters; 40 of them
  * keep the statement well within 6,144, the most a managed policy holds (aws-cdk-lib moves a statement there when
  * the role's inline policy would be too large, and never splits a statement).
@@ -73,7 +62,7 @@ const MAX_NAMED_BUCKETS = 40;
 export class BucketAccessKeyProvider extends Construct {
   /**
    * The stack's provider, created on first use by `key`, in the VPC of its `network` if it has one. Every later key
-   * that sets a VPC must give the same placement (`usesPlacement`).
+   * that sets a VPC must give the same placement (`checkSamePlacement`).
    */
   public static of(key: Construct, network: HandlerNetwork = {}): BucketAccessKeyProvider {
     const stack = Stack.of(key);
@@ -82,7 +71,7 @@ export class BucketAccessKeyProvider extends Construct {
     if (!(existing instanceof BucketAccessKeyProvider)) {
       return new BucketAccessKeyProvider(stack, PROVIDER_ID, key.node.path, placement);
     }
-    existing.usesPlacement(placement, key);
+    checkSamePlacement(existing.placement, existing.createdBy, placement, key);
     return existing;
   }
 
@@ -157,30 +146,6 @@ export class BucketAccessKeyProvider extends Construct {
   private acknowledge(acknowledgements: readonly Acknowledgement[]): void {
     acknowledge(this, acknowledgements);
     this.acknowledged.push(...acknowledgements);
-  }
-
-  /**
-   * Checks that a key's VPC settings agree with the handlers' placement. A key that sets no VPC takes the handlers
-   * as they are; one that sets a VPC needs the same placement as the key that created them, or a synth error says
-   * which key differs (the functions' network is fixed when they are created, and with it their compliance
-   * acknowledgements).
-   */
-  private usesPlacement(wanted: Placement | undefined, key: Construct): void {
-    if (!wanted || wanted.signature === this.placement?.signature) return;
-    const keys =
-      'The keys of a stack share their handler functions: give them the same `vpc`, `vpcSubnets` and `securityGroups`';
-    if (!this.placement) {
-      fail(
-        key,
-        `its handlers are to run in a VPC (${wanted.description}), but the stack's key handlers were created ` +
-          `outside a VPC for ${this.createdBy}, the stack's first key. ${keys} (or create this key first).`,
-      );
-    }
-    fail(
-      key,
-      `its VPC placement (${wanted.description}) differs from the one of ${this.placement.by} ` +
-        `(${this.placement.description}). ${keys}.`,
-    );
   }
 
   /**
@@ -338,7 +303,7 @@ export class BucketAccessKeyProvider extends Construct {
       this.keyStatement,
       this.kmsStatement(),
       ...(options.otherStatements ?? []),
-      ...(this.placement ? [NETWORK_INTERFACES] : []),
+      ...placementStatements(this.placement),
     ]) {
       role.addToPrincipalPolicy(statement);
     }
@@ -352,81 +317,9 @@ export class BucketAccessKeyProvider extends Construct {
       logGroup: this.logGroup,
       memorySize: 256,
       timeout: options.timeout,
-      vpc: this.placement?.vpc,
-      vpcSubnets: this.placement?.vpcSubnets,
-      securityGroups: this.placement?.securityGroups,
-      // The security group aws-cdk-lib makes for a function that is given none allows only what is added below.
-      allowAllOutbound: this.placement && !this.placement.securityGroups ? false : undefined,
+      ...functionNetwork(this.placement),
     });
-    // Every call the handlers make is HTTPS: the Lightsail and Secrets Manager APIs, and CloudFormation's response
-    // URL (DNS goes to the VPC's resolver, which security groups do not filter).
-    if (this.placement && !this.placement.securityGroups) {
-      fn.connections.allowToAnyIpv4(ec2.Port.tcp(443), 'HTTPS to AWS APIs and the CloudFormation response URL');
-    }
+    allowHttpsOut(fn, this.placement);
     return fn;
   }
-}
-
-/**
- * What Lambda needs to give a function network interfaces in a VPC: the actions of the AWS managed policy
- * AWSLambdaVPCAccessExecutionRole (its logs actions aside, which the handlers have on their own log group), as our
- * own statement. aws-cdk-lib attaches that managed policy only to a role it creates for the function; ours is given.
- * ec2:DescribeNetworkInterfaces works only on "*" (Lambda developer guide, "Giving Lambda functions access to
- * resources in an Amazon VPC", execution role permissions).
- */
-const NETWORK_INTERFACES = new iam.PolicyStatement({
-  actions: [
-    'ec2:CreateNetworkInterface',
-    'ec2:DescribeNetworkInterfaces',
-    'ec2:DescribeSubnets',
-    'ec2:DeleteNetworkInterface',
-    'ec2:AssignPrivateIpAddresses',
-    'ec2:UnassignPrivateIpAddresses',
-  ],
-  resources: ['*'],
-});
-
-/**
- * A key's VPC placement, or undefined when it sets no VPC. Its signature is the VPC, the selected subnets and the
- * security groups (or none: one of the function's own) as CloudFormation would receive them, so two keys that select
- * the same subnets in different words agree.
- */
-function placementOf(key: Construct, network: HandlerNetwork): Placement | undefined {
-  const { vpc, vpcSubnets, securityGroups } = network;
-  if (!vpc) return undefined;
-  const stack = Stack.of(key);
-  const selected = vpc.selectSubnets(vpcSubnets);
-  const publicIds = new Set(vpc.publicSubnets.map((s) => s.subnetId));
-  if (selected.subnetIds.some((id) => publicIds.has(id))) {
-    fail(
-      key,
-      '`vpcSubnets` selects public subnets: a Lambda function there gets no public IP address, so the handlers ' +
-        'could not reach the Lightsail API. Select private subnets that route to a NAT gateway ' +
-        '(`{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }`).',
-    );
-  }
-  const isolatedIds = new Set(vpc.isolatedSubnets.map((s) => s.subnetId));
-  const ids = (values: string[]) =>
-    JSON.stringify(
-      values
-        .map((v) => stack.resolve(v))
-        .map((v) => JSON.stringify(v))
-        .sort(),
-    );
-  const paths = (constructs: Construct[]) => constructs.map((c) => c.node.path).join(', ');
-  return {
-    vpc,
-    vpcSubnets,
-    securityGroups,
-    signature: JSON.stringify([
-      stack.resolve(vpc.vpcId),
-      ids(selected.subnetIds),
-      securityGroups ? ids(securityGroups.map((g) => g.securityGroupId)) : 'own',
-    ]),
-    description:
-      `vpc ${vpc.node.path}, subnets ${paths(selected.subnets)}, ` +
-      (securityGroups ? `security groups ${paths(securityGroups)}` : 'a security group of their own'),
-    by: key.node.path,
-    isolated: selected.subnetIds.some((id) => isolatedIds.has(id)),
-  };
 }
