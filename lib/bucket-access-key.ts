@@ -24,6 +24,7 @@ import {
   removalPolicyValue,
 } from './contract';
 import { fail } from './errors';
+import { secretNamePrefix } from './handler-policy';
 import { KeySecret } from './key-secret';
 import { BucketAccessKeyProvider, KEY_SERVICE_TIMEOUT } from './provider';
 import { attachRotation, rotationScheduleExpression, tagForRotation } from './rotation-schedule';
@@ -114,14 +115,14 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
 
     const provider = BucketAccessKeyProvider.of(this, props);
     if (props.logRetention !== undefined) provider.useLogRetention(props.logRetention, this);
-    if (props.bucket) provider.grantBucket(props.bucket.attrBucketArn);
-    else provider.grantBucketByName();
+    if (props.bucket) provider.policy.grantBucket(props.bucket.attrBucketArn);
+    else provider.policy.grantBucketByName();
     BucketSlots.of(this).use(this, bucketName, props.bucket, Boolean(props.rotation));
 
     // The lineage's secret. Its name holds the bucket and the serial, so changing either makes CloudFormation
     // replace the secret, and with it the key. The handler overwrites the placeholder with the key.
     this.keySecret = new secretsmanager.Secret(this, 'Secret', {
-      secretName: `${BucketAccessKeyProvider.secretNamePrefix()}${bucketName}/${this.node.addr.slice(0, 10)}-v${serial}`,
+      secretName: `${secretNamePrefix()}${bucketName}/${this.node.addr.slice(0, 10)}-v${serial}`,
       description: `Lightsail bucket access key for bucket ${bucketName} (${this.node.path})`,
       encryptionKey: props.encryptionKey,
       generateSecretString: { ...SECRET_PLACEHOLDER },
