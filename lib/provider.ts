@@ -7,16 +7,16 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Aws, Duration, Lazy, Stack } from 'aws-cdk-lib';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
 import { type Acknowledgement, acknowledge, handlerAcknowledgements, suppressForCdkNag2 } from './acknowledgements';
-import { GRACE_PERIODS_FIELD, type GracePeriodEvent, TIME_BUDGET } from './contract';
+import { TIME_BUDGET } from './contract';
 import { fail } from './errors';
-import { type HandlerKind, HandlerPolicy, secretNamePrefix } from './handler-policy';
+import { gracePeriodSchedule } from './grace-period-schedule';
+import { type HandlerKind, HandlerPolicy } from './handler-policy';
 import {
   type HandlerNetwork,
   type Placement,
@@ -137,21 +137,9 @@ export class BucketAccessKeyProvider extends Construct {
     return this.rotation;
   }
 
-  /**
-   * Ends rotated-out keys' grace periods within an hour of their end: one hourly schedule per stack asks the rotation
-   * handler to check the stack's key secrets that have a grace period (their tag). Its input names the secrets' name
-   * prefix, not the secrets: the same few characters however many keys the stack has.
-   */
+  /** Ends rotated-out keys' grace periods within an hour of their end: one hourly schedule per stack. */
   public expireGracePeriods(): void {
-    if (this.gracePeriodSchedule) return;
-    const event: GracePeriodEvent = { [GRACE_PERIODS_FIELD]: { secretNamePrefix: secretNamePrefix() } };
-    this.gracePeriodSchedule = new events.Rule(this, 'GracePeriodSchedule', {
-      description: 'Ends the grace period of rotated-out Lightsail bucket access keys',
-      schedule: events.Schedule.rate(Duration.hours(1)),
-      targets: [
-        new targets.LambdaFunction(this.rotationFunction(), { event: events.RuleTargetInput.fromObject(event) }),
-      ],
-    });
+    this.gracePeriodSchedule ??= gracePeriodSchedule(this, this.rotationFunction());
   }
 
   /** A handler function, with its own role. */
