@@ -32,7 +32,9 @@ const FUNCTION = 'AWS::Lambda::Function';
 const LOG_GROUP = 'AWS::Logs::LogGroup';
 const SECRET = 'AWS::SecretsManager::Secret';
 
-/** What the stack's shared handlers trigger wherever they run, besides their wildcard resources (lib/provider.ts). */
+/**
+ * What the stack's shared handlers trigger wherever they run, besides their wildcard resources (lib/handler-policy.ts).
+ */
 const HANDLERS: readonly Acknowledgement[] = [
   {
     rule: 'NIST.800.53.R5::NIST.800.53.R5-IAMNoInlinePolicy',

@@ -2,38 +2,33 @@ import {
   CfnDeletionPolicy,
   type CfnResource,
   CustomResource,
-  type Duration,
   type IResource,
   Lazy,
   RemovalPolicy,
   Resource,
   SecretValue,
-  Tags,
 } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lightsail from 'aws-cdk-lib/aws-lightsail';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { KEY_WITHOUT_ROTATION, acknowledge } from './acknowledgements';
+import type { BucketAccessKeyProps } from './bucket-access-key-props';
 import { BucketSlots } from './bucket-slots';
 import {
   ATTR_ACCESS_KEY_ID,
   ATTR_SECRET_ARN,
-  GRACE_PERIOD_TAG,
   type KeyResourceProperties,
-  ROTATION_TAG,
   RESOURCE_TYPE,
   type RemovalPolicyValue,
   SECRET_PLACEHOLDER,
   removalPolicyValue,
 } from './contract';
+import { fail } from './errors';
+import { secretNamePrefix } from './handler-policy';
 import { KeySecret } from './key-secret';
 import { BucketAccessKeyProvider, KEY_SERVICE_TIMEOUT } from './provider';
-import type { BucketAccessKeyRotation } from './rotation';
-import { fail, propsProblem, removalPolicyProblem, rotationScheduleExpression } from './validation';
+import { attachRotation, rotationScheduleExpression, tagForRotation } from './rotation-schedule';
+import { propsProblem, removalPolicyProblem } from './validation';
 
 const IS_BUCKET_ACCESS_KEY = Symbol.for('cdk-lightsail-bucket-access-key.BucketAccessKey');
 
@@ -83,111 +78,6 @@ export interface IBucketAccessKey extends IResource {
 }
 
 /**
- * Properties of a BucketAccessKey. Give exactly one of `bucket` and `bucketName`.
- */
-export interface BucketAccessKeyProps {
-  /**
-   * The Lightsail bucket the key belongs to, when it is defined in this app. The key is then created after the
-   * bucket and deleted before it, and the handlers' permission to create and delete keys names this bucket's ARN
-   * (unless another key of the stack gives its bucket by name, or the stack has keys of more than 40 buckets: then
-   * it covers every bucket of the account and region).
-   *
-   * Changing the bucket replaces the key.
-   *
-   * @default - give `bucketName` instead
-   */
-  readonly bucket?: lightsail.CfnBucket;
-
-  /**
-   * The name of an existing Lightsail bucket in the stack's account and region; it may be a token (a parameter, an
-   * import), which is then checked at deploy time instead of synth time. Use `bucket` when the bucket is defined in
-   * this app: a plain name creates no deploy order, and the handler may then manage the keys of any Lightsail bucket
-   * of the account and region.
-   *
-   * Changing the bucket name replaces the key.
-   *
-   * @default - give `bucket` instead
-   */
-  readonly bucketName?: string;
-
-  /**
-   * Incrementing the serial replaces the key: the new key is created and stored in a new secret, consumers move to
-   * it in the same deploy, and the old key is deleted when the deploy completes. The bucket needs a free key slot
-   * for this (Lightsail allows two keys per bucket). A whole number, 0 or more: anything else throws at synth time.
-   *
-   * @default 0
-   */
-  readonly serial?: number;
-
-  /**
-   * The KMS key that encrypts the secret. Required to grant reading the secret to another account (`grantRead`):
-   * other accounts cannot use Secrets Manager's AWS managed key.
-   *
-   * @default - the account's AWS managed key for Secrets Manager (`aws/secretsmanager`)
-   */
-  readonly encryptionKey?: kms.IKey;
-
-  /**
-   * What happens to the key and its secret when the construct is removed from the stack, replaced, or the stack
-   * is deleted. They share one policy: a retained secret whose key was deleted would be of no use. Only
-   * `RemovalPolicy.DESTROY` and `RemovalPolicy.RETAIN` are supported.
-   *
-   * @default RemovalPolicy.DESTROY
-   */
-  readonly removalPolicy?: RemovalPolicy;
-
-  /**
-   * Rotates the key on a schedule, through Secrets Manager rotation: a new key is created and becomes the secret's
-   * current value; the previous key stays valid for a grace period. A rotating key uses both of its bucket's key
-   * slots (the current key and the previous one), so it needs its bucket to itself. The `accessKeyId` attribute
-   * shows the key of the last deploy; read the current one from the secret.
-   *
-   * @default - no scheduled rotation; bump `serial` to replace the key
-   */
-  readonly rotation?: BucketAccessKeyRotation;
-
-  /**
-   * How long the logs of the stack's shared key handlers are kept. The keys of one stack share the handlers: those
-   * that set it must agree.
-   *
-   * @default logs.RetentionDays.ONE_YEAR
-   */
-  readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * The VPC to run the stack's shared key handler functions in (the custom resource handler, and the rotation
-   * handler of rotating keys), as `lambda.FunctionProps.vpc` does. The keys of one stack share the handlers: keys
-   * that set it must give the same `vpc`, `vpcSubnets` and `securityGroups`, and the stack's first key must set it
-   * too (the functions' placement is fixed when they are created); a synth error names the key that differs.
-   *
-   * The functions need HTTPS (TCP 443) to the Lightsail API, which has no VPC endpoint (so a NAT gateway), to
-   * Secrets Manager (NAT, or its interface endpoint), and to the pre-signed S3 URL that CloudFormation takes the
-   * custom resource's answer at (NAT, or an S3 gateway endpoint); KMS is called by Secrets Manager, not by them.
-   * Their roles get the network interface permissions Lambda needs, as a statement of their own.
-   *
-   * @default - the functions run outside any VPC, as Lambda functions do by default
-   */
-  readonly vpc?: ec2.IVpc;
-
-  /**
-   * Where in `vpc` the handler functions run, as `lambda.FunctionProps.vpcSubnets` does. Public subnets are
-   * refused (a function there gets no public IP address); isolated subnets draw a synth warning (no route to the
-   * Lightsail API). Needs `vpc`.
-   *
-   * @default - the VPC's default subnet selection: its private subnets with egress, as for a `lambda.Function`
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-
-  /**
-   * The security groups of the handler functions, as `lambda.FunctionProps.securityGroups`. They must allow
-   * outbound HTTPS (TCP 443). Needs `vpc`.
-   *
-   * @default - one security group for each handler function, allowing outbound HTTPS (TCP 443) and nothing else
-   */
-  readonly securityGroups?: ec2.ISecurityGroup[];
-}
-
-/**
  * A Lightsail bucket access key, created at deploy time by a custom resource that writes its secret access key
  * straight into AWS Secrets Manager: the secret never appears in the template, the custom resource's response or
  * a log. The key is deleted when the construct is removed or the stack is deleted.
@@ -225,14 +115,14 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
 
     const provider = BucketAccessKeyProvider.of(this, props);
     if (props.logRetention !== undefined) provider.useLogRetention(props.logRetention, this);
-    if (props.bucket) provider.grantBucket(props.bucket.attrBucketArn);
-    else provider.grantBucketByName();
-    BucketSlots.of(this).use(this, bucketName, props.bucket, props.rotation ? 2 : 1);
+    if (props.bucket) provider.policy.grantBucket(props.bucket.attrBucketArn);
+    else provider.policy.grantBucketByName();
+    BucketSlots.of(this).use(this, bucketName, props.bucket, Boolean(props.rotation));
 
     // The lineage's secret. Its name holds the bucket and the serial, so changing either makes CloudFormation
     // replace the secret, and with it the key. The handler overwrites the placeholder with the key.
     this.keySecret = new secretsmanager.Secret(this, 'Secret', {
-      secretName: `${BucketAccessKeyProvider.secretNamePrefix()}${bucketName}/${this.node.addr.slice(0, 10)}-v${serial}`,
+      secretName: `${secretNamePrefix()}${bucketName}/${this.node.addr.slice(0, 10)}-v${serial}`,
       description: `Lightsail bucket access key for bucket ${bucketName} (${this.node.path})`,
       encryptionKey: props.encryptionKey,
       generateSecretString: { ...SECRET_PLACEHOLDER },
@@ -265,8 +155,11 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
     // Consumers reach the secret through the custom resource, so they deploy after the key was written into it.
     this.secret = new KeySecret(this, 'KeySecret', this.keySecret, this.resource.getAttString(ATTR_SECRET_ARN));
     this.secretAccessKey = SecretValue.secretsManager(this.secret.secretArn, { jsonField: 'secretAccessKey' });
-    if (props.rotation && schedule) this.rotate(provider, props.rotation, schedule);
-    else acknowledge(this, KEY_WITHOUT_ROTATION);
+    if (props.rotation && schedule) {
+      attachRotation(this, provider, this.keySecret, this.resource, props.rotation, schedule);
+    } else {
+      acknowledge(this, KEY_WITHOUT_ROTATION);
+    }
   }
 
   public grantRead(grantee: iam.IGrantable): iam.Grant {
@@ -291,27 +184,4 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
   private deletionPolicy(): CfnDeletionPolicy | undefined {
     return (this.resource.node.defaultChild as CfnResource).cfnOptions.deletionPolicy;
   }
-
-  /** Attaches Secrets Manager rotation to the secret, once the custom resource has written the key into it. */
-  private rotate(provider: BucketAccessKeyProvider, rotation: BucketAccessKeyRotation, expression: string): void {
-    const schedule = new secretsmanager.CfnRotationSchedule(this, 'RotationSchedule', {
-      secretId: this.keySecret.secretArn,
-      rotationLambdaArn: provider.rotationFunction().functionArn,
-      rotationRules: { scheduleExpression: expression },
-      rotateImmediatelyOnUpdate: rotation.rotateImmediatelyOnUpdate ?? false,
-    });
-    // Rotation needs a key to rotate, and the permission that lets Secrets Manager invoke the handler. Depending on
-    // the custom resource also orders a change of the schedule after the custom resource's Update (contract.ts).
-    schedule.node.addDependency(this.resource, provider.rotationFunction());
-    if (rotation.gracePeriod) provider.expireGracePeriods();
-  }
-}
-
-/**
- * The tags the rotation handler reads (contract.ts): rotation is on, with this schedule, and the grace period in
- * seconds. CloudFormation changes tags in place, without a new secret version.
- */
-function tagForRotation(secret: secretsmanager.Secret, schedule: string, gracePeriod: Duration | undefined): void {
-  Tags.of(secret).add(ROTATION_TAG, schedule);
-  if (gracePeriod) Tags.of(secret).add(GRACE_PERIOD_TAG, String(gracePeriod.toSeconds()));
 }

@@ -1,7 +1,7 @@
 /**
- * Lightsail's per-bucket key limit, checked at synth time across the whole app: every key takes one slot of its
- * bucket, a rotating key two (the current key and the previous one). One construct at the root of the app counts
- * them, once, however many keys there are.
+ * Lightsail's per-bucket key limit (MAX_KEYS_PER_BUCKET), checked at synth time across the whole app: every key takes
+ * one slot of its bucket, and a rotating key all of them (the current key and the previous one). One construct at the
+ * root of the app counts them, once, however many keys there are.
  */
 import { Stack, Token } from 'aws-cdk-lib';
 import type * as lightsail from 'aws-cdk-lib/aws-lightsail';
@@ -13,7 +13,12 @@ const ID = 'LightsailBucketAccessKeySlots';
 interface SlotUser {
   readonly key: IConstruct;
   readonly bucketName: string;
-  readonly slots: number;
+  readonly rotates: boolean;
+}
+
+/** The slots a key takes: all of its bucket's when it rotates (the current key and the previous one), else one. */
+function slotsOf(user: SlotUser): number {
+  return user.rotates ? MAX_KEYS_PER_BUCKET : 1;
 }
 
 export class BucketSlots extends Construct {
@@ -33,25 +38,25 @@ export class BucketSlots extends Construct {
   }
 
   /**
-   * Counts the slots a key takes on its bucket (given as `bucket`, or by `bucketName`). A key deploys after the keys
-   * of its stack already on that bucket: a key that frees a slot in the same deploy (rotation turned off deletes the
-   * previous key) does so before a new key needs it, as the count here assumes.
+   * Counts the slots a key takes on its bucket (given as `bucket`, or by `bucketName`), by whether it rotates. A key
+   * deploys after the keys of its stack already on that bucket: a key that frees a slot in the same deploy (rotation
+   * turned off deletes the previous key) does so before a new key needs it, as the count here assumes.
    */
-  public use(key: IConstruct, bucketName: string, bucket: lightsail.CfnBucket | undefined, slots: number): void {
+  public use(key: IConstruct, bucketName: string, bucket: lightsail.CfnBucket | undefined, rotates: boolean): void {
     const id = `${Stack.of(key).region}/${bucket && Token.isUnresolved(bucketName) ? bucket.node.path : bucketName}`;
     const users = this.byBucket.get(id) ?? [];
     const before = users.filter((u) => Stack.of(u.key) === Stack.of(key)).at(-1);
     if (before) key.node.addDependency(before.key);
-    users.push({ key, bucketName, slots });
+    users.push({ key, bucketName, rotates });
     this.byBucket.set(id, users);
   }
 
   private overbooked(): string[] {
     const errors: string[] = [];
     for (const users of this.byBucket.values()) {
-      const slots = users.reduce((n, u) => n + u.slots, 0);
+      const slots = users.reduce((n, u) => n + slotsOf(u), 0);
       if (slots <= MAX_KEYS_PER_BUCKET) continue;
-      const count = (u: SlotUser) => (u.slots === 2 ? `${u.key.node.path} rotates: 2` : `${u.key.node.path}: 1`);
+      const count = (u: SlotUser) => `${u.key.node.path}${u.rotates ? ' rotates' : ''}: ${slotsOf(u)}`;
       errors.push(
         `Bucket "${users[0].bucketName}" needs ${slots} key slots (${users.map(count).join(', ')}), but Lightsail ` +
           `allows at most ${MAX_KEYS_PER_BUCKET} access keys per bucket. A rotating key uses two: the current key ` +

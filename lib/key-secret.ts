@@ -14,7 +14,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { fail, managedKeyGrantProblem } from './validation';
+import { fail } from './errors';
+import { managedKeyGrantProblem } from './validation';
 
 export class KeySecret extends Resource implements secretsmanager.ISecret {
   public readonly secretArn: string;

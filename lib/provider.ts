@@ -1,34 +1,32 @@
 /**
  * The handlers every BucketAccessKey of a stack shares: the custom resource handler, and the rotation handler once
  * a key rotates. Each is one Lambda function with its own role; they share one log group. Each key adds only what
- * it needs to the roles (its bucket): the policies grow with the number of distinct buckets, not keys.
+ * it needs to the roles (its bucket): the policies grow with the number of distinct buckets, not keys. What the
+ * roles hold is handler-policy.ts's; where the functions run, vpc-placement.ts's.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ArnFormat, Aws, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Aws, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
+import { type Acknowledgement, acknowledge, handlerAcknowledgements, suppressForCdkNag2 } from './acknowledgements';
+import { TIME_BUDGET } from './contract';
+import { fail } from './errors';
+import { gracePeriodSchedule } from './grace-period-schedule';
+import { type HandlerKind, HandlerPolicy } from './handler-policy';
 import {
-  type Acknowledgement,
-  WILDCARD_REASONS,
-  acknowledge,
-  handlerAcknowledgements,
-  suppressForCdkNag2,
-  wildcardResource,
-} from './acknowledgements';
-import {
-  GRACE_PERIODS_FIELD,
-  type GracePeriodEvent,
-  STACK_ID_PARTS,
-  TIME_BUDGET,
-  keySecretNamePrefix,
-} from './contract';
-import { fail, warn, warnOfRegionWithoutLightsail } from './validation';
+  type HandlerNetwork,
+  type Placement,
+  allowHttpsOut,
+  checkSamePlacement,
+  functionNetwork,
+  placementOf,
+  placementStatements,
+} from './vpc-placement';
+import { warnOfIsolatedSubnets, warnOfRegionWithoutLightsail } from './warnings';
 
 /** Where the build puts the pre-bundled handlers (see scripts/bundle-handlers.mjs). */
 export const ASSETS_DIR = path.join(__dirname, '..', 'assets');
@@ -42,37 +40,24 @@ const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
 export const HANDLER_TIMEOUT = Duration.seconds(TIME_BUDGET.handlerTimeoutSeconds);
 export const KEY_SERVICE_TIMEOUT = Duration.seconds(TIME_BUDGET.serviceTimeoutSeconds);
 
-/**
- * Where the stack's handler functions run: the `vpc`, `vpcSubnets` and `securityGroups` of the keys that set them,
- * as `lambda.FunctionProps` names them.
- */
-export interface HandlerNetwork {
-  readonly vpc?: ec2.IVpc;
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  readonly securityGroups?: ec2.ISecurityGroup[];
-}
-
-/** A VPC placement, resolved: what it is (to compare two), how to say it, and who chose it. */
-interface Placement extends HandlerNetwork {
-  readonly vpc: ec2.IVpc;
-  readonly signature: string;
-  readonly description: string;
-  readonly by: string;
-  /** Whether some of its subnets are isolated: no route to NAT, so no way to the Lightsail API. */
-  readonly isolated: boolean;
-}
-
-/**
- * Bucket ARNs the handlers' key statement names one by one. A resolved ARN takes about 85 characters; 40 of them
- * keep the statement well within 6,144, the most a managed policy holds (aws-cdk-lib moves a statement there when
- * the role's inline policy would be too large, and never splits a statement).
- */
-const MAX_NAMED_BUCKETS = 40;
+/** Each handler's bundle and description, and the prefix of its construct ids (API: construct-ids.test.ts). */
+const HANDLERS: Record<HandlerKind, { idPrefix: string; assetDir: string; description: string }> = {
+  customResource: {
+    idPrefix: '',
+    assetDir: HANDLER_ASSET_DIR,
+    description: 'Lightsail bucket access keys for this stack (BucketAccessKey custom resources)',
+  },
+  rotation: {
+    idPrefix: 'Rotation',
+    assetDir: ROTATION_ASSET_DIR,
+    description: 'Rotates the Lightsail bucket access keys of this stack (BucketAccessKey secrets)',
+  },
+};
 
 export class BucketAccessKeyProvider extends Construct {
   /**
    * The stack's provider, created on first use by `key`, in the VPC of its `network` if it has one. Every later key
-   * that sets a VPC must give the same placement (`usesPlacement`).
+   * that sets a VPC must give the same placement (`checkSamePlacement`).
    */
   public static of(key: Construct, network: HandlerNetwork = {}): BucketAccessKeyProvider {
     const stack = Stack.of(key);
@@ -81,26 +66,17 @@ export class BucketAccessKeyProvider extends Construct {
     if (!(existing instanceof BucketAccessKeyProvider)) {
       return new BucketAccessKeyProvider(stack, PROVIDER_ID, key.node.path, placement);
     }
-    existing.usesPlacement(placement, key);
+    checkSamePlacement(existing.placement, existing.createdBy, placement, key);
     return existing;
   }
 
-  /** Name prefix of the stack's key secrets, as the stack is deployed: the handlers may touch these and no others. */
-  public static secretNamePrefix(): string {
-    const stackUuid = Fn.select(STACK_ID_PARTS.uuid, Fn.split(STACK_ID_PARTS.separator, Aws.STACK_ID));
-    return keySecretNamePrefix(Aws.STACK_NAME, stackUuid);
-  }
-
+  /** The custom resource handler. */
   public readonly function: lambda.Function;
+  /** What the handlers' roles hold; a key adds its bucket. */
+  public readonly policy: HandlerPolicy;
   private readonly logGroup: logs.LogGroup;
-  private readonly keySecrets: string;
-  /** Statements every handler's role holds, which grow as keys are added: the buckets, then the KMS keys. */
-  private readonly keyStatement = new iam.PolicyStatement({
-    actions: ['lightsail:CreateBucketAccessKey', 'lightsail:DeleteBucketAccessKey'],
-  });
   private rotation: lambda.Function | undefined;
   private gracePeriodSchedule: events.Rule | undefined;
-  private readonly buckets = new Set<string>();
   private logRetention: { days: logs.RetentionDays; by: string } | undefined;
   /** The handlers' VPC placement; none outside a VPC. */
   private readonly placement: Placement | undefined;
@@ -113,16 +89,7 @@ export class BucketAccessKeyProvider extends Construct {
     super(scope, id);
     this.placement = placement;
     this.createdBy = createdBy;
-    if (placement?.isolated) {
-      warn(
-        this,
-        'isolatedSubnets',
-        'The key handlers are placed in isolated subnets, which have no route to a NAT gateway. The Lightsail API ' +
-          'has no VPC endpoint, so the handlers could not reach it and each key would time out at deploy time. ' +
-          'Select private subnets with NAT (`ec2.SubnetType.PRIVATE_WITH_EGRESS`), or acknowledge this warning if ' +
-          'the subnets reach the internet another way (a transit gateway, a proxy).',
-      );
-    }
+    if (placement?.isolated) warnOfIsolatedSubnets(this);
     this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: DEFAULT_LOG_RETENTION });
     // Any key of the stack may set the retention, after the log group exists.
     (this.logGroup.node.defaultChild as logs.CfnLogGroup).retentionInDays = Lazy.any({
@@ -132,109 +99,17 @@ export class BucketAccessKeyProvider extends Construct {
       },
     }) as unknown as number;
     warnOfRegionWithoutLightsail(this);
-    this.keySecrets = Stack.of(this).formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      resourceName: `${BucketAccessKeyProvider.secretNamePrefix()}*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    this.policy = new HandlerPolicy(this, (acknowledgements) => this.acknowledge(acknowledgements));
 
-    this.function = this.newHandler('', HANDLER_ASSET_DIR, {
-      description: 'Lightsail bucket access keys for this stack (BucketAccessKey custom resources)',
-      secretActions: [
-        'secretsmanager:DescribeSecret',
-        'secretsmanager:GetSecretValue',
-        'secretsmanager:PutSecretValue',
-        'secretsmanager:ListSecretVersionIds',
-        // Owner labels, and taking AWSPENDING off a rotation it ends.
-        'secretsmanager:UpdateSecretVersionStage',
-        // Only to read the record of keys of a secret scheduled for deletion outside CloudFormation, on Delete.
-        'secretsmanager:RestoreSecret',
-      ],
-      timeout: HANDLER_TIMEOUT,
-    });
+    this.function = this.newHandler('customResource');
     // The role's policy is a dependency of the function, and every key's custom resource references the function,
     // so CloudFormation deletes the keys before it deletes the permissions their Delete needs.
-    this.acknowledge([
-      ...handlerAcknowledgements(placement !== undefined),
-      wildcardResource(this, this.keySecrets, WILDCARD_REASONS.keySecrets),
-      wildcardResource(this, this.anyKmsKeyArn, WILDCARD_REASONS.kmsKeys),
-    ]);
+    this.acknowledge([...handlerAcknowledgements(placement !== undefined), ...this.policy.wildcardAcknowledgements()]);
   }
 
   private acknowledge(acknowledgements: readonly Acknowledgement[]): void {
     acknowledge(this, acknowledgements);
     this.acknowledged.push(...acknowledgements);
-  }
-
-  /**
-   * Checks that a key's VPC settings agree with the handlers' placement. A key that sets no VPC takes the handlers
-   * as they are; one that sets a VPC needs the same placement as the key that created them, or a synth error says
-   * which key differs (the functions' network is fixed when they are created, and with it their compliance
-   * acknowledgements).
-   */
-  private usesPlacement(wanted: Placement | undefined, key: Construct): void {
-    if (!wanted || wanted.signature === this.placement?.signature) return;
-    const keys =
-      'The keys of a stack share their handler functions: give them the same `vpc`, `vpcSubnets` and `securityGroups`';
-    if (!this.placement) {
-      fail(
-        key,
-        `its handlers are to run in a VPC (${wanted.description}), but the stack's key handlers were created ` +
-          `outside a VPC for ${this.createdBy}, the stack's first key. ${keys} (or create this key first).`,
-      );
-    }
-    fail(
-      key,
-      `its VPC placement (${wanted.description}) differs from the one of ${this.placement.by} ` +
-        `(${this.placement.description}). ${keys}.`,
-    );
-  }
-
-  /**
-   * Lets the handlers create and delete keys of a bucket whose ARN is known (a CfnBucket in this app). Past
-   * MAX_NAMED_BUCKETS, the statement names every bucket of the account and region instead of growing further.
-   */
-  public grantBucket(bucketArn: string): void {
-    if (this.buckets.has(bucketArn) || this.buckets.has(this.anyBucketArn)) return;
-    if (this.buckets.size < MAX_NAMED_BUCKETS) {
-      this.addBucketResource(bucketArn);
-      return;
-    }
-    warn(
-      this,
-      'manyBuckets',
-      `Keys of more than ${MAX_NAMED_BUCKETS} CfnBuckets in this stack: the handlers may create and delete keys of ` +
-        "any Lightsail bucket in the stack's account and region, as one ARN per bucket would exceed IAM's policy " +
-        'size quota. Split the buckets across stacks to keep the permission scoped to each bucket.',
-    );
-    this.grantAnyBucket(WILDCARD_REASONS.manyBuckets(MAX_NAMED_BUCKETS));
-  }
-
-  /** For a bucket known only by name: any bucket of this account and region (Lightsail ARNs hold an id, not the name). */
-  public grantBucketByName(): void {
-    this.grantAnyBucket(WILDCARD_REASONS.bucketByName);
-  }
-
-  private get anyBucketArn(): string {
-    return Stack.of(this).formatArn({
-      service: 'lightsail',
-      resource: 'Bucket',
-      resourceName: '*',
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
-  }
-
-  private grantAnyBucket(reason: string): void {
-    const anyBucket = this.anyBucketArn;
-    if (this.buckets.has(anyBucket)) return;
-    this.addBucketResource(anyBucket);
-    this.acknowledge([wildcardResource(this, anyBucket, reason)]);
-  }
-
-  private addBucketResource(bucketArn: string): void {
-    this.buckets.add(bucketArn);
-    this.keyStatement.addResources(bucketArn);
   }
 
   /** Sets the handlers' log retention; every key of the stack that sets it must agree. */
@@ -252,20 +127,7 @@ export class BucketAccessKeyProvider extends Construct {
   /** The rotation handler, created with the first rotating key, and allowed to be invoked by Secrets Manager. */
   public rotationFunction(): lambda.Function {
     if (!this.rotation) {
-      this.rotation = this.newHandler('Rotation', ROTATION_ASSET_DIR, {
-        description: 'Rotates the Lightsail bucket access keys of this stack (BucketAccessKey secrets)',
-        secretActions: [
-          'secretsmanager:DescribeSecret',
-          'secretsmanager:GetSecretValue',
-          'secretsmanager:PutSecretValue',
-          'secretsmanager:ListSecretVersionIds',
-          'secretsmanager:UpdateSecretVersionStage',
-        ],
-        timeout: HANDLER_TIMEOUT,
-        // The grace-period schedule finds the stack's key secrets that have a grace period by their name prefix and
-        // tag. ListSecrets takes no resource (IAM: "*"); it lists names and tags, never values.
-        otherStatements: [new iam.PolicyStatement({ actions: ['secretsmanager:ListSecrets'], resources: ['*'] })],
-      });
+      this.rotation = this.newHandler('rotation');
       this.rotation.addPermission('InvokedBySecretsManager', {
         principal: new iam.ServicePrincipal('secretsmanager.amazonaws.com'),
         sourceAccount: Aws.ACCOUNT_ID,
@@ -275,58 +137,14 @@ export class BucketAccessKeyProvider extends Construct {
     return this.rotation;
   }
 
-  /**
-   * Ends rotated-out keys' grace periods within an hour of their end: one hourly schedule per stack asks the rotation
-   * handler to check the stack's key secrets that have a grace period (their tag). Its input names the secrets' name
-   * prefix, not the secrets: the same few characters however many keys the stack has.
-   */
+  /** Ends rotated-out keys' grace periods within an hour of their end: one hourly schedule per stack. */
   public expireGracePeriods(): void {
-    if (this.gracePeriodSchedule) return;
-    const event: GracePeriodEvent = {
-      [GRACE_PERIODS_FIELD]: { secretNamePrefix: BucketAccessKeyProvider.secretNamePrefix() },
-    };
-    this.gracePeriodSchedule = new events.Rule(this, 'GracePeriodSchedule', {
-      description: 'Ends the grace period of rotated-out Lightsail bucket access keys',
-      schedule: events.Schedule.rate(Duration.hours(1)),
-      targets: [
-        new targets.LambdaFunction(this.rotationFunction(), { event: events.RuleTargetInput.fromObject(event) }),
-      ],
-    });
+    this.gracePeriodSchedule ??= gracePeriodSchedule(this, this.rotationFunction());
   }
 
-  /**
-   * Using any KMS key that encrypts one of this stack's key secrets, through Secrets Manager only: Secrets Manager
-   * calls KMS with the secret's ARN in the encryption context ("Secret encryption and decryption", Secrets Manager
-   * user guide), which scopes the grant to the stack's key secrets. Every version the lineage ever wrote stays
-   * readable when `encryptionKey` changes (Secrets Manager re-encrypts only the current, pending and previous
-   * versions), and the statement has the same size however many keys the stack has. The key's own policy must allow
-   * the account's IAM policies, as a KMS key's default policy does.
-   */
-  private kmsStatement(): iam.PolicyStatement {
-    return new iam.PolicyStatement({
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      resources: [this.anyKmsKeyArn],
-      conditions: {
-        StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` },
-        StringLike: { 'kms:EncryptionContext:SecretARN': this.keySecrets },
-      },
-    });
-  }
-
-  private get anyKmsKeyArn(): string {
-    return Stack.of(this).formatArn({ service: 'kms', account: '*', resource: 'key', resourceName: '*' });
-  }
-
-  private newHandler(
-    prefix: string,
-    assetDir: string,
-    options: {
-      description: string;
-      secretActions: string[];
-      timeout: Duration;
-      otherStatements?: iam.PolicyStatement[];
-    },
-  ): lambda.Function {
+  /** A handler function, with its own role. */
+  private newHandler(kind: HandlerKind): lambda.Function {
+    const { idPrefix, assetDir, description } = HANDLERS[kind];
     if (!fs.existsSync(path.join(assetDir, 'index.js'))) {
       fail(
         this,
@@ -334,30 +152,18 @@ export class BucketAccessKeyProvider extends Construct {
           'repository, run `npm run bundle` first.',
       );
     }
-    const role = new iam.Role(this, `${prefix}Role`, {
+    const role = new iam.Role(this, `${idPrefix}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: options.description,
+      description,
     });
     for (const statement of [
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-      // GetBucketAccessKeys, GetBuckets and GetOperation have no resource type in IAM: they take "*".
-      new iam.PolicyStatement({
-        actions: ['lightsail:GetBucketAccessKeys', 'lightsail:GetBuckets', 'lightsail:GetOperation'],
-        resources: ['*'],
-      }),
-      new iam.PolicyStatement({ actions: options.secretActions, resources: [this.keySecrets] }),
-      this.keyStatement,
-      this.kmsStatement(),
-      ...(options.otherStatements ?? []),
-      ...(this.placement ? [NETWORK_INTERFACES] : []),
+      ...this.policy.statements(kind, this.logGroup.logGroupArn),
+      ...placementStatements(this.placement),
     ]) {
       role.addToPrincipalPolicy(statement);
     }
-    const fn = new lambda.Function(this, `${prefix}Handler`, {
-      description: options.description,
+    const fn = new lambda.Function(this, `${idPrefix}Handler`, {
+      description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       code: lambda.Code.fromAsset(assetDir),
@@ -365,82 +171,10 @@ export class BucketAccessKeyProvider extends Construct {
       role,
       logGroup: this.logGroup,
       memorySize: 256,
-      timeout: options.timeout,
-      vpc: this.placement?.vpc,
-      vpcSubnets: this.placement?.vpcSubnets,
-      securityGroups: this.placement?.securityGroups,
-      // The security group aws-cdk-lib makes for a function that is given none allows only what is added below.
-      allowAllOutbound: this.placement && !this.placement.securityGroups ? false : undefined,
+      timeout: HANDLER_TIMEOUT,
+      ...functionNetwork(this.placement),
     });
-    // Every call the handlers make is HTTPS: the Lightsail and Secrets Manager APIs, and CloudFormation's response
-    // URL (DNS goes to the VPC's resolver, which security groups do not filter).
-    if (this.placement && !this.placement.securityGroups) {
-      fn.connections.allowToAnyIpv4(ec2.Port.tcp(443), 'HTTPS to AWS APIs and the CloudFormation response URL');
-    }
+    allowHttpsOut(fn, this.placement);
     return fn;
   }
-}
-
-/**
- * What Lambda needs to give a function network interfaces in a VPC: the actions of the AWS managed policy
- * AWSLambdaVPCAccessExecutionRole (its logs actions aside, which the handlers have on their own log group), as our
- * own statement. aws-cdk-lib attaches that managed policy only to a role it creates for the function; ours is given.
- * ec2:DescribeNetworkInterfaces works only on "*" (Lambda developer guide, "Giving Lambda functions access to
- * resources in an Amazon VPC", execution role permissions).
- */
-const NETWORK_INTERFACES = new iam.PolicyStatement({
-  actions: [
-    'ec2:CreateNetworkInterface',
-    'ec2:DescribeNetworkInterfaces',
-    'ec2:DescribeSubnets',
-    'ec2:DeleteNetworkInterface',
-    'ec2:AssignPrivateIpAddresses',
-    'ec2:UnassignPrivateIpAddresses',
-  ],
-  resources: ['*'],
-});
-
-/**
- * A key's VPC placement, or undefined when it sets no VPC. Its signature is the VPC, the selected subnets and the
- * security groups (or none: one of the function's own) as CloudFormation would receive them, so two keys that select
- * the same subnets in different words agree.
- */
-function placementOf(key: Construct, network: HandlerNetwork): Placement | undefined {
-  const { vpc, vpcSubnets, securityGroups } = network;
-  if (!vpc) return undefined;
-  const stack = Stack.of(key);
-  const selected = vpc.selectSubnets(vpcSubnets);
-  const publicIds = new Set(vpc.publicSubnets.map((s) => s.subnetId));
-  if (selected.subnetIds.some((id) => publicIds.has(id))) {
-    fail(
-      key,
-      '`vpcSubnets` selects public subnets: a Lambda function there gets no public IP address, so the handlers ' +
-        'could not reach the Lightsail API. Select private subnets that route to a NAT gateway ' +
-        '(`{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }`).',
-    );
-  }
-  const isolatedIds = new Set(vpc.isolatedSubnets.map((s) => s.subnetId));
-  const ids = (values: string[]) =>
-    JSON.stringify(
-      values
-        .map((v) => stack.resolve(v))
-        .map((v) => JSON.stringify(v))
-        .sort(),
-    );
-  const paths = (constructs: Construct[]) => constructs.map((c) => c.node.path).join(', ');
-  return {
-    vpc,
-    vpcSubnets,
-    securityGroups,
-    signature: JSON.stringify([
-      stack.resolve(vpc.vpcId),
-      ids(selected.subnetIds),
-      securityGroups ? ids(securityGroups.map((g) => g.securityGroupId)) : 'own',
-    ]),
-    description:
-      `vpc ${vpc.node.path}, subnets ${paths(selected.subnets)}, ` +
-      (securityGroups ? `security groups ${paths(securityGroups)}` : 'a security group of their own'),
-    by: key.node.path,
-    isolated: selected.subnetIds.some((id) => isolatedIds.has(id)),
-  };
 }

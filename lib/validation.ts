@@ -1,17 +1,13 @@
 /**
- * Synth-time checks of values known before deploy, as pure functions that say what is wrong (or undefined), the one
- * error every check throws and the warnings. Tokens are skipped: the handler reports those at deploy time.
+ * Synth-time checks of values known before deploy, as pure functions that say what is wrong, or undefined when
+ * nothing is. Tokens are skipped: the handler reports those at deploy time. The caller throws (errors.ts) or warns
+ * (warnings.ts).
  */
-import { Annotations, RemovalPolicy, Stack, Token, TokenComparison } from 'aws-cdk-lib';
+import { RemovalPolicy, Token, TokenComparison } from 'aws-cdk-lib';
 import type { IPrincipal } from 'aws-cdk-lib/aws-iam';
-import type { IConstruct } from 'constructs';
-import type { BucketAccessKeyProps } from './bucket-access-key';
+import type { BucketAccessKeyProps } from './bucket-access-key-props';
+import { LIGHTSAIL_REGIONS } from './regions';
 import type { BucketAccessKeyRotation } from './rotation';
-
-/** The error for bad input: it names the construct, then says what is wrong and how to fix it. */
-export function fail(scope: IConstruct, message: string): never {
-  throw new Error(`BucketAccessKey ${scope.node.path}: ${message}`);
-}
 
 /**
  * Why a Lightsail bucket name is invalid, or undefined when it is valid. Rules from Lightsail's API pattern and
@@ -86,68 +82,10 @@ export function rotationProblem(rotation: BucketAccessKeyRotation): string | und
   return undefined;
 }
 
-/** The Secrets Manager schedule expression of valid rotation settings: `rate(N days)` or `rate(N hours)`. */
-export function rotationScheduleExpression(rotation: BucketAccessKeyRotation): string {
-  if (rotation.scheduleExpression !== undefined) return rotation.scheduleExpression;
-  const hours = rotation.automaticallyAfter!.toHours();
-  return hours % 24 === 0 ? `rate(${hours / 24} days)` : `rate(${hours} hours)`;
-}
-
 /** Why a removal policy cannot apply to a key and its secret together, or undefined. */
 export function removalPolicyProblem(policy: RemovalPolicy): string | undefined {
   if (policy === RemovalPolicy.DESTROY || policy === RemovalPolicy.RETAIN) return undefined;
   return `removalPolicy ${policy} is not supported: use RemovalPolicy.DESTROY or RemovalPolicy.RETAIN`;
-}
-
-/**
- * The regions the Lightsail API names: its `RegionName` enum (API version 2016-11-28, as `@aws-sdk/client-lightsail`
- * 3.1169 carries it; a test compares the two). Lightsail buckets and their keys exist only there. AWS adds
- * regions, so a stack elsewhere gets a warning, not an error.
- */
-export const LIGHTSAIL_REGIONS: readonly string[] = [
-  'us-east-1',
-  'us-east-2',
-  'us-west-1',
-  'us-west-2',
-  'ca-central-1',
-  'sa-east-1',
-  'eu-west-1',
-  'eu-west-2',
-  'eu-west-3',
-  'eu-central-1',
-  'eu-north-1',
-  'eu-south-2',
-  'ap-south-1',
-  'ap-east-1',
-  'ap-northeast-1',
-  'ap-northeast-2',
-  'ap-southeast-1',
-  'ap-southeast-2',
-  'ap-southeast-3',
-  'ap-southeast-5',
-];
-
-/** A synth warning the user can acknowledge by its id, `cdk-lightsail-bucket-access-key:<id>`. */
-export function warn(
-  scope: IConstruct,
-  id: 'manyBuckets' | 'regionWithoutLightsail' | 'isolatedSubnets',
-  message: string,
-): void {
-  Annotations.of(scope).addWarningV2(`cdk-lightsail-bucket-access-key:${id}`, message);
-}
-
-/** Once per stack, when its region is known: a warning, since AWS adds regions that this list does not know yet. */
-export function warnOfRegionWithoutLightsail(scope: IConstruct): void {
-  const region = Stack.of(scope).region;
-  const problem = Token.isUnresolved(region) ? undefined : regionProblem(region);
-  if (!problem) return;
-  warn(
-    scope,
-    'regionWithoutLightsail',
-    `${problem}: Lightsail buckets and their access keys exist only in its regions, so this stack's keys would ` +
-      `fail at deploy time. Deploy the stack to the region of its buckets or, if Lightsail has added ${region} ` +
-      'since, acknowledge this warning.',
-  );
 }
 
 /** Why a stack's region cannot hold Lightsail buckets, or undefined when Lightsail lists it. */

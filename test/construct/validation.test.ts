@@ -4,14 +4,13 @@ import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lightsail from 'aws-cdk-lib/aws-lightsail';
 import type { BucketAccessKeyProps, BucketAccessKeyRotation } from '../../lib';
+import { LIGHTSAIL_REGIONS } from '../../lib/regions';
 import {
-  LIGHTSAIL_REGIONS,
   managedKeyGrantProblem,
   propsProblem,
   regionProblem,
   removalPolicyProblem,
   rotationProblem,
-  rotationScheduleExpression,
 } from '../../lib/validation';
 
 describe('Lightsail regions', () => {
@@ -73,14 +72,6 @@ describe('rotation settings', () => {
     const found = rotationProblem(rotation);
     if (problem === undefined) expect(found).toBeUndefined();
     else expect(found).toContain(problem);
-  });
-
-  test.each<[BucketAccessKeyRotation, string]>([
-    [{ automaticallyAfter: Duration.days(30) }, 'rate(30 days)'],
-    [{ automaticallyAfter: Duration.hours(36) }, 'rate(36 hours)'],
-    [{ scheduleExpression: 'cron(0 4 ? * SUN *)' }, 'cron(0 4 ? * SUN *)'],
-  ])('%j is scheduled as %s', (rotation, expression) => {
-    expect(rotationScheduleExpression(rotation)).toBe(expression);
   });
 });
 
