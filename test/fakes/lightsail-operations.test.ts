@@ -65,6 +65,19 @@ test('a deferred creation fails when the bucket filled up meanwhile, or when it 
   expect(await listed('other')).toEqual([]);
 });
 
+test('a deferred creation on a bucket deleted meanwhile (with its keys) fails; its key never exists', async () => {
+  fake().lightsail.createBucket('media');
+  fake().lightsail.deferOperations({ operationType: 'CreateBucketAccessKey', delayMs: 50, outcome: 'Succeeded' });
+  const late = await ls().send(new CreateBucketAccessKeyCommand({ bucketName: 'media' }));
+  const accessKeyId = late.accessKey!.accessKeyId!;
+  fake().lightsail.deleteBucket('media');
+  fake().lightsail.createBucket('media');
+  await sleep(100);
+  expect(await statusOf(late.operations![0].id!)).toMatchObject({ status: 'Failed', isTerminal: true });
+  expect(fake().lightsail.creationFailed(accessKeyId)).toBe(true);
+  expect(await listed('media')).toEqual([]);
+});
+
 test('a deferred deletion keeps the key, and its slot, until it is applied; a failed one keeps it for good', async () => {
   fake().lightsail.createBucket('media');
   const key = (await ls().send(new CreateBucketAccessKeyCommand({ bucketName: 'media' }))).accessKey!.accessKeyId!;

@@ -141,6 +141,13 @@ export class FakeLightsail {
     );
   }
 
+  /** Whether a key's creation was answered, then failed: the key never existed. */
+  creationFailed(accessKeyId: string): boolean {
+    return [...this.operations.values()].some(
+      (o) => o.accessKeyId === accessKeyId && o.operationType === 'CreateBucketAccessKey' && o.status === 'Failed',
+    );
+  }
+
   /** Whether an operation is still to be applied. */
   hasPendingOperations(): boolean {
     return this.timers.size > 0;
@@ -191,8 +198,10 @@ export class FakeLightsail {
       createdAt: new Date(),
     };
     this.everGenerated.push(key.secretAccessKey);
-    // A deferred creation holds no slot until it is applied, and fails then if the bucket has filled meanwhile.
+    // A deferred creation holds no slot until it is applied, and fails then if the bucket has filled meanwhile, or
+    // is gone.
     const operation = this.operate('CreateBucketAccessKey', bucket, key.accessKeyId, () => {
+      if (this.buckets.get(bucket.name) !== bucket) throw notFound(`The bucket ${bucket.name} does not exist.`);
       this.assertFreeSlot(bucket);
       bucket.keys.push(key);
     });

@@ -77,7 +77,14 @@ async function runWorker(runs: number, seed: number): Promise<WorkerResult> {
   let sequences = 0;
   let firstViolations: string[] | undefined;
   let lastViolations: string[] = [];
-  const unrecorded = { total: 0, deletedWithBucket: 0, leftOnExternalBuckets: 0, deletedOutOfBand: 0, sequences: 0 };
+  const unrecorded = {
+    total: 0,
+    deletedWithBucket: 0,
+    leftOnExternalBuckets: 0,
+    deletedOutOfBand: 0,
+    neverCreated: 0,
+    sequences: 0,
+  };
 
   const property = fc.asyncProperty(sequenceArb, async (sequence: Sequence) => {
     sequences++;
@@ -108,6 +115,7 @@ async function runWorker(runs: number, seed: number): Promise<WorkerResult> {
       unrecorded.deletedWithBucket += fate.deletedWithBucket;
       unrecorded.leftOnExternalBuckets += fate.leftOnExternalBuckets;
       unrecorded.deletedOutOfBand += fate.deletedOutOfBand;
+      unrecorded.neverCreated += fate.neverCreated;
     }
     const violations = reports.flatMap((r) => r.violations.map((v) => `${r.step}: ${v}`));
     if (violations.length > 0) {
@@ -191,7 +199,8 @@ async function main(): Promise<number> {
       `answer lost): ${lost((u) => u.total)} in ${lost((u) => u.sequences)} sequences; ` +
       `${lost((u) => u.deletedWithBucket)} went with a stack bucket CloudFormation force-deleted, ` +
       `${lost((u) => u.leftOnExternalBuckets)} stay on buckets the stack does not own, ` +
-      `${lost((u) => u.deletedOutOfBand)} were deleted out of band by the sequence. ` +
+      `${lost((u) => u.deletedOutOfBand)} were deleted out of band by the sequence, ` +
+      `${lost((u) => u.neverCreated)} were never created (Lightsail failed the creation it had answered). ` +
       'Reported apart, not as violations: the handler cannot know them; its errors name them.',
   );
   const failedStacks = ['ROLLBACK_FAILED', 'UPDATE_ROLLBACK_FAILED', 'DELETE_FAILED']

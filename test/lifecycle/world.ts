@@ -51,6 +51,8 @@ export interface UnrecordedKeys {
   readonly leftOnExternalBuckets: number;
   /** Deleted out of band by the sequence (or by the operator its error named them to). */
   readonly deletedOutOfBand: number;
+  /** Never created: Lightsail answered the creation before applying it, then failed it. */
+  readonly neverCreated: number;
 }
 
 export class LifecycleWorld {
@@ -276,18 +278,25 @@ export class LifecycleWorld {
       deletedWithBucket: [...this.unrecordable].filter((id) => withBucket.has(id)).length,
       leftOnExternalBuckets: left.filter((k) => this.externalBuckets.includes(k.bucketName)).length,
       deletedOutOfBand: [...this.unrecordable].filter((id) => this.deletedOutOfBand.has(id)).length,
+      neverCreated: [...this.unrecordable].filter((id) => this.fake.lightsail.creationFailed(id)).length,
     };
   }
 
   /**
-   * A key no handler saw can only be on a bucket, or gone with its bucket, or deleted outside CloudFormation: a
-   * handler deletes only keys a lineage recorded, never one it merely finds on a bucket.
+   * A key no handler saw can only be on a bucket, or gone with its bucket, or deleted outside CloudFormation, or
+   * never created (its creation failed after Lightsail answered): a handler deletes only keys a lineage recorded,
+   * never one it merely finds on a bucket.
    */
   private checkUnrecordedAccounted(): string[] {
     const withBucket = new Set(this.stacks.flatMap((s) => s.keysDeletedWithBuckets));
     const onBuckets = new Set(this.fake.lightsail.allKeys().map((k) => k.accessKeyId));
+    const accounted = (id: string) =>
+      onBuckets.has(id) ||
+      withBucket.has(id) ||
+      this.deletedOutOfBand.has(id) ||
+      this.fake.lightsail.creationFailed(id);
     return [...this.unrecordable]
-      .filter((id) => !onBuckets.has(id) && !withBucket.has(id) && !this.deletedOutOfBand.has(id))
+      .filter((id) => !accounted(id))
       .map((id) => `key ${id}, which no handler saw, was deleted by a handler`);
   }
 
