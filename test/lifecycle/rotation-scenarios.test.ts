@@ -74,6 +74,29 @@ describe("a rotation racing the stack's operations", () => {
     expect(keysOn('existing')).toEqual([]);
   });
 
+  test("a deploy a rotation window overlaps is checked once the window ended: the rotation's key is recorded only when its write lands", async () => {
+    clean(await world.deploy(rotating()));
+    // The rotation creates its key while the deploy creates another key, and is held there until the deploy is done.
+    const rotationCreated = world.pauseAfter('CreateBucketAccessKey', 'RotationHandler');
+    const deployCreated = world.pauseAfter('CreateBucketAccessKey', 'ProviderHandler');
+    let ended = false;
+    const withSecondKey = app([key('R', 'existing', { rotation: { days: 30 } }), key('K', 'media')]);
+    const step = world.rotateWhile({ deploy: withSecondKey }, 0).then((report) => {
+      ended = true;
+      return report;
+    });
+    await Promise.all([rotationCreated.reached, deployCreated.reached]);
+    deployCreated.release();
+    while (world.cfn.status !== 'UPDATE_COMPLETE') await new Promise((resolve) => setTimeout(resolve, 10));
+    // The deploy is done; the rotation's key exists, unwritten: checking now would call it an orphan.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(ended).toBe(false);
+    expect(keysOn('existing')).toHaveLength(2);
+    rotationCreated.release();
+    clean(await step, 'UPDATE_COMPLETE');
+    expect(world.rotationOutcomes()).toEqual([expect.objectContaining({ failure: undefined })]);
+  });
+
   test.each([0, 150, 400])(
     'a rotation window %i ms into a deploy that moves the key, and into its rollback: no key outlives its lineage',
     async (delayMs) => {
