@@ -5,9 +5,9 @@
  * the lineage as it was; if Lightsail created the key late, delete it again should the lineage have been closed
  * meanwhile.
  */
-import { AWSCURRENT, type KeyResourceProperties, type KeySecretValue } from '../../lib/contract';
+import { AWSCURRENT, AWSPENDING, type KeyResourceProperties, type KeySecretValue } from '../../lib/contract';
 import * as aws from '../shared/aws';
-import { KeyError, explain, explainMissingBucket } from '../shared/errors';
+import { KeyError, SlotTakenError, explain, explainMissingBucket } from '../shared/errors';
 import { createAndRecord } from '../shared/key-creation';
 import { hasFreeSlot, newKeys } from '../shared/key-secret';
 import { deleteKeys, keysIn, lineageClosed, ownerStage, readKeyAt, readVersions } from '../shared/lineage';
@@ -16,7 +16,7 @@ import type { KeyDecision } from './decisions';
 import { type Invocation, type LifecycleResult, keyResult } from './result';
 
 export interface ReconcileOptions {
-  /** A lineage on the same bucket whose rotated-out keys may go to free a slot (a move away from it). */
+  /** A lineage on the same bucket whose keys but the current one may go to free a slot (a move away from it). */
   readonly rotatedOutOf?: string;
   /**
    * A lineage CloudFormation returns to (a rollback) is restored as it was when its recorded key is gone and cannot be
@@ -37,19 +37,13 @@ export async function createKey(
   if (decision.replaces) {
     notes.push(`The recorded key ${decision.replaces} no longer exists in bucket "${props.BucketName}"; replaced it.`);
   }
-  let bucketKeys = keys;
-  if (options.rotatedOutOf && !hasFreeSlot(bucketKeys)) {
-    const ended = await endGracePeriods(options.rotatedOutOf, bucketKeys, invocation.deadline);
-    bucketKeys = bucketKeys.filter((k) => !ended.includes(k.accessKeyId));
-    if (ended.length) notes.push(`Ended the grace period of rotated-out key ${ended.join(', ')} to free a slot.`);
-  }
   let created: { accessKeyId: string; settledLate: boolean };
   try {
-    created = await createWithinLimit(props, decision.token, bucketKeys, invocation);
+    created = await createMakingRoom(props, decision.token, keys, invocation, options.rotatedOutOf, notes);
   } catch (error) {
     // Another delivery of this request (Lambda may deliver one more than once, at the same time) may have won the
     // race for the slot or the write: then its key is this lineage's key, and this delivery answers with it too.
-    const winner = await awaitWinner(props, decision.token, bucketKeys);
+    const winner = await awaitWinner(props, decision.token, keys);
     if (winner) return keyResult(props, 'adopted', winner.accessKeyId, ['Adopted the key another delivery recorded.']);
     if (options.restoreIfIrreplaceable && decision.replaces && error instanceof KeyError) {
       return restoreAsItWas(props, decision.replaces, error);
@@ -61,6 +55,40 @@ export async function createKey(
     throw new KeyError(explain.closedWhileCreated(props.SecretArn));
   }
   return keyResult(props, decision.replaces ? 'replaced-missing-key' : 'created', created.accessKeyId, notes);
+}
+
+/** How often a move away from a rotated lineage makes room and creates, when a rotation takes the slot it freed. */
+const MOVE_ATTEMPTS = 3;
+
+/**
+ * Creates and records the key. A move away from a rotated lineage on a full bucket makes room first (makeRoom); a
+ * rotation of that lineage may take the slot freed before the move's key is created (both delete the rotated-out key,
+ * then create): room is made again, from the rotation's pending key, and the creation tried again.
+ */
+async function createMakingRoom(
+  props: KeyResourceProperties,
+  token: string,
+  keys: readonly aws.BucketKeyInfo[],
+  invocation: Invocation,
+  rotatedOutOf: string | undefined,
+  notes: string[],
+) {
+  let bucketKeys = keys;
+  for (let attempt = 1; ; attempt++) {
+    if (rotatedOutOf && !hasFreeSlot(bucketKeys)) {
+      const room = await makeRoom(rotatedOutOf, props.BucketName, bucketKeys, invocation.deadline);
+      bucketKeys = room.bucketKeys;
+      if (room.deleted.length) {
+        notes.push(`Deleted ${room.deleted.join(', ')}, not current in ${rotatedOutOf}, to free a slot.`);
+      }
+    }
+    try {
+      return await createWithinLimit(props, token, bucketKeys, invocation);
+    } catch (error) {
+      if (!(rotatedOutOf && error instanceof SlotTakenError) || attempt === MOVE_ATTEMPTS) throw error;
+      bucketKeys = await aws.listBucketKeys(props.BucketName);
+    }
+  }
 }
 
 function createWithinLimit(
@@ -122,13 +150,35 @@ async function restoreAsItWas(
   ]);
 }
 
-/** Deletes the rotated-out keys of a lineage that are still on the bucket; returns their ids. */
-async function endGracePeriods(secretArn: string, bucketKeys: readonly aws.BucketKeyInfo[], until: number) {
-  const { versions, current } = await readVersions(secretArn);
-  const onBucket = new Set(bucketKeys.map((k) => k.accessKeyId));
-  const rotatedOut = keysIn(versions).filter((k) => k.accessKeyId !== current?.accessKeyId);
-  return deleteKeys(
-    rotatedOut.filter((k) => onBucket.has(k.accessKeyId)),
-    until,
-  );
+/** How long a move waits for a rotation of the lineage it leaves to record the key it created. */
+const ROTATION_RECORD_WAIT_MS = 3_000;
+const ROTATION_RECORD_POLL_MS = 200;
+
+/**
+ * Frees a slot on a full bucket for a move away from a rotated lineage: the keys that lineage records but not as
+ * current go, a rotated-out one (its grace period ends early) or a rotation's pending one (the rotation's key leaves
+ * with its lineage anyway). The current key is never touched, so a rollback finds it intact. A rotation under way may
+ * have created its key and not recorded it yet: while a key no version records is on the bucket, the move waits a
+ * few seconds for the record. Returns the bucket's keys that remain, and the ids of the keys it deleted.
+ */
+async function makeRoom(secretArn: string, bucketName: string, keys: readonly aws.BucketKeyInfo[], until: number) {
+  const waitUntil = Math.min(until, Date.now() + ROTATION_RECORD_WAIT_MS);
+  const deleted: string[] = [];
+  let bucketKeys = keys;
+  for (;;) {
+    const { versions, current } = await readVersions(secretArn);
+    const recorded = keysIn(versions);
+    const onBucket = new Set(bucketKeys.map((k) => k.accessKeyId));
+    const notCurrent = recorded.filter((k) => k.accessKeyId !== current?.accessKeyId && onBucket.has(k.accessKeyId));
+    deleted.push(...(await deleteKeys(notCurrent, until)));
+    // Gone, whoever deleted them: a rotation of the lineage deletes its rotated-out keys too.
+    bucketKeys = bucketKeys.filter((k) => !notCurrent.some((n) => n.accessKeyId === k.accessKeyId));
+    const unrecorded = bucketKeys.some((k) => !recorded.some((r) => r.accessKeyId === k.accessKeyId));
+    const rotating = versions.some((v) => v.stages.includes(AWSPENDING) && !v.stages.includes(AWSCURRENT));
+    if (hasFreeSlot(bucketKeys) || !unrecorded || !rotating || Date.now() >= waitUntil) {
+      return { bucketKeys, deleted };
+    }
+    await sleep(ROTATION_RECORD_POLL_MS);
+    bucketKeys = await aws.listBucketKeys(bucketName);
+  }
 }

@@ -77,8 +77,9 @@ function withEnded(result: LifecycleResult, ended: Ended): LifecycleResult {
 
 /**
  * A forward move to a new lineage needs a free slot for the new key. A rotated lineage holds its previous key for a
- * grace period: that key is rotated out already, so when the bucket is full the move ends its grace early rather
- * than fail. The lineage's current key is never touched, so a rollback finds it intact. A new lineage's secret holds
+ * grace period, and a rotation under way holds its pending key: when the bucket is full, the move deletes those rather
+ * than fail, waiting briefly for a rotation that created its key to record it (create-key.ts, `makeRoom`). The
+ * lineage's current key is never touched, so a rollback finds it intact. A new lineage's secret holds
  * the placeholder; one that records a key already is a lineage CloudFormation moves back to in a rollback (carrying
  * the newer physical id): it is restored as it was rather than get stuck.
  */

@@ -8,6 +8,9 @@ import { describeError } from './log';
 
 export class KeyError extends Error {}
 
+/** Another key took the bucket's last free slot while this one was being created: nothing was created. */
+export class SlotTakenError extends KeyError {}
+
 /** A key as one line for an error message: id, creation, last use. Never the secret. */
 export function describeKey(key: BucketKeyInfo): string {
   const created = key.createdAt ? key.createdAt.toISOString() : 'unknown';

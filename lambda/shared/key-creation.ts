@@ -4,7 +4,7 @@
  */
 import { CREATING_STAGE_PREFIX } from '../../lib/contract';
 import * as aws from './aws';
-import { KeyError, explain } from './errors';
+import { KeyError, SlotTakenError, explain } from './errors';
 import { hasFreeSlot, newKeys, serializeKeySecret } from './key-secret';
 import { withRetries } from './retry';
 import { keyRecord } from './s3-location';
@@ -110,7 +110,7 @@ async function explainCreateFailure(
     return new KeyError(explain.keyAppearedWithoutAnswer(bucketName, error, appeared));
   }
   if (keysNow && !hasFreeSlot(keysNow)) {
-    return new KeyError(explain.noFreeSlot(bucketName, keysNow, explain.slotTakenMeanwhile(secretArn)));
+    return new SlotTakenError(explain.noFreeSlot(bucketName, keysNow, explain.slotTakenMeanwhile(secretArn)));
   }
   return new KeyError(explain.couldNotCreate(bucketName, error));
 }

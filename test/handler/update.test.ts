@@ -8,6 +8,8 @@ import {
   DeleteBucketAccessKeyCommand,
   GetBucketAccessKeysCommand,
   GetBucketsCommand,
+  InvalidInputException,
+  NotFoundException,
 } from '@aws-sdk/client-lightsail';
 import {
   GetSecretValueCommand,
@@ -22,6 +24,7 @@ import {
   givenSecretHolds,
   invoke,
   lightsail,
+  meta,
   mockAwsAndCheckForLeaks,
   newKey,
   record,
@@ -138,7 +141,122 @@ describe('Update', () => {
         rotatedOut.accessKeyId,
       ]);
       expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V1 });
-      expect(String(log.notes)).toContain(`Ended the grace period of rotated-out key ${rotatedOut.accessKeyId}`);
+      expect(String(log.notes)).toContain(`Deleted ${rotatedOut.accessKeyId}, not current in ${SECRET_ARN_V0}`);
+    });
+    test("a replacement while the old lineage's rotation has created its key and not recorded it yet: it waits for the record, then deletes that key", async () => {
+      // Given a rotating lineage whose rotation's new key is on the bucket, its AWSPENDING version still empty
+      const current = newKey();
+      const pending = newKey();
+      givenSecretHolds(record(current));
+      givenSecretHolds(PLACEHOLDER, SECRET_ARN_V1);
+      secrets.on(ListSecretVersionIdsCommand, { SecretId: SECRET_ARN_V0 }).resolves({
+        Versions: [
+          { VersionId: 'c', VersionStages: ['AWSCURRENT'] },
+          { VersionId: 't', VersionStages: ['AWSPENDING'] },
+        ],
+      });
+      secrets
+        .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: 'c' })
+        .resolves({ SecretString: record(current) });
+      // ...which the rotation writes a moment later
+      secrets
+        .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: 't' })
+        .rejectsOnce(Object.assign(new Error('no value yet'), { name: 'ResourceNotFoundException' }))
+        .resolves({ SecretString: record(pending) });
+      givenBucketKeys(current.accessKeyId, pending.accessKeyId);
+      lightsail.on(DeleteBucketAccessKeyCommand).callsFake(() => {
+        givenBucketKeys(current.accessKeyId);
+        return {};
+      });
+
+      // When the key moves to a new serial
+      const { answer } = await invoke(
+        updateRequest(SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()),
+      );
+
+      // Then the rotation's key goes once recorded, and the move gets its slot; the current key stays
+      expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId)).toEqual([
+        pending.accessKeyId,
+      ]);
+      expect(lightsail).toHaveReceivedCommandTimes(CreateBucketAccessKeyCommand, 1);
+      expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V1 });
+    });
+
+    test("a replacement whose freed slot the old lineage's rotation takes: it deletes the rotation's key once recorded, and creates again", async () => {
+      // Given a rotated lineage whose current and previous keys fill the bucket
+      const current = newKey();
+      const rotatedOut = newKey();
+      const pending = newKey();
+      givenSecretHolds(record(current));
+      givenSecretHolds(PLACEHOLDER, SECRET_ARN_V1);
+      const versions = [
+        { VersionId: 'c', VersionStages: ['AWSCURRENT'] },
+        { VersionId: 'p', VersionStages: ['AWSPREVIOUS'] },
+      ];
+      secrets.on(ListSecretVersionIdsCommand, { SecretId: SECRET_ARN_V0 }).callsFake(() => ({ Versions: versions }));
+      for (const [id, key] of [
+        ['c', current],
+        ['p', rotatedOut],
+        ['t', pending],
+      ] as const) {
+        secrets
+          .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: id })
+          .resolves({ SecretString: record(key) });
+      }
+      givenBucketKeys(current.accessKeyId, rotatedOut.accessKeyId);
+      // ...and a rotation that deletes the previous key first, then creates and records its own in the slot freed
+      lightsail.on(DeleteBucketAccessKeyCommand, { accessKeyId: rotatedOut.accessKeyId }).callsFake(() => {
+        givenBucketKeys(current.accessKeyId, pending.accessKeyId);
+        versions.push({ VersionId: 't', VersionStages: ['AWSPENDING'] });
+        throw new NotFoundException({ message: 'gone', ...meta } as any);
+      });
+      lightsail.on(DeleteBucketAccessKeyCommand, { accessKeyId: pending.accessKeyId }).callsFake(() => {
+        givenBucketKeys(current.accessKeyId);
+        return {};
+      });
+      let refused = false;
+      lightsail.on(CreateBucketAccessKeyCommand).callsFake(() => {
+        if (!refused && (refused = true)) throw new InvalidInputException({ message: 'limit', ...meta } as any);
+        return { accessKey: { ...newKey(), status: 'Active' } };
+      });
+
+      // When the key moves to a new serial
+      const { answer } = await invoke(
+        updateRequest(SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()),
+      );
+
+      // Then the move gets the slot at its second creation; the current key stays
+      expect(lightsail.commandCalls(DeleteBucketAccessKeyCommand).map((c) => c.args[0].input.accessKeyId)).toEqual([
+        rotatedOut.accessKeyId,
+        pending.accessKeyId,
+      ]);
+      expect(lightsail).toHaveReceivedCommandTimes(CreateBucketAccessKeyCommand, 2);
+      expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: SECRET_ARN_V1 });
+    });
+
+    test('a replacement on a bucket filled by a key no version records, with no rotation under way, fails at once', async () => {
+      // Given a lineage with its current key, and a key made outside the stack in the bucket's other slot
+      const current = newKey();
+      givenSecretHolds(record(current));
+      givenSecretHolds(PLACEHOLDER, SECRET_ARN_V1);
+      secrets.on(ListSecretVersionIdsCommand, { SecretId: SECRET_ARN_V0 }).resolves({
+        Versions: [{ VersionId: 'c', VersionStages: ['AWSCURRENT'] }],
+      });
+      secrets
+        .on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionId: 'c' })
+        .resolves({ SecretString: record(current) });
+      givenBucketKeys(current.accessKeyId, newKey().accessKeyId);
+
+      // When the key moves to a new serial
+      const { answer } = await invoke(
+        updateRequest(SECRET_ARN_V0, keyProperties({ SecretArn: SECRET_ARN_V1 }), keyProperties()),
+      );
+
+      // Then nothing is deleted or created, and the bucket is listed no more than the move needs
+      expect(lightsail).not.toHaveReceivedCommand(DeleteBucketAccessKeyCommand);
+      expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+      expect(answer).toMatchObject({ Status: 'FAILED', PhysicalResourceId: SECRET_ARN_V0 });
+      expect(answer.Reason).toContain('needs a free slot');
     });
   });
 
