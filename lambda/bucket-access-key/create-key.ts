@@ -57,9 +57,6 @@ export async function createKey(
   return keyResult(props, decision.replaces ? 'replaced-missing-key' : 'created', created.accessKeyId, notes);
 }
 
-/** How often a move away from a rotated lineage makes room and creates, when a rotation takes the slot it freed. */
-const MOVE_ATTEMPTS = 3;
-
 /**
  * Creates and records the key. A move away from a rotated lineage on a full bucket makes room first (makeRoom); a
  * rotation of that lineage may take the slot freed before the move's key is created (both delete the rotated-out key,
@@ -150,6 +147,8 @@ async function restoreAsItWas(
   ]);
 }
 
+/** How often a move away from a rotated lineage makes room and creates, when a rotation takes the slot it freed. */
+const MOVE_ATTEMPTS = 3;
 /** How long a move waits for a rotation of the lineage it leaves to record the key it created. */
 const ROTATION_RECORD_WAIT_MS = 3_000;
 const ROTATION_RECORD_POLL_MS = 200;
