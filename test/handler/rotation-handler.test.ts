@@ -11,6 +11,7 @@ import {
 import {
   DescribeSecretCommand,
   GetSecretValueCommand,
+  InvalidParameterException,
   ListSecretVersionIdsCommand,
   ListSecretsCommand,
   PutSecretValueCommand,
@@ -254,6 +255,34 @@ describe('setSecret, testSecret, finishSecret', () => {
       MoveToVersionId: TOKEN,
       RemoveFromVersionId: 'v1',
     });
+  });
+
+  test("finishSecret whose move took effect but whose answer was lost is done: the SDK's retry finds AWSCURRENT moved", async () => {
+    const pending = newKey();
+    givenVersions({ v1: [['AWSCURRENT'], record(newKey())], [TOKEN]: [['AWSPENDING'], record(pending)] });
+    givenBucketKeys(pending);
+    secrets.on(UpdateSecretVersionStageCommand).callsFake(() => {
+      givenVersions({
+        v1: [['AWSPREVIOUS'], record(newKey())],
+        [TOKEN]: [['AWSCURRENT', 'AWSPENDING'], record(pending)],
+      });
+      throw new InvalidParameterException({
+        message: `The staging label AWSCURRENT is not attached to version v1.`,
+        $metadata: { httpStatusCode: 400 },
+      });
+    });
+    await step('finishSecret');
+    expect(output.json().at(-1)).toMatchObject({ outcome: 'finished', accessKeyId: pending.accessKeyId });
+  });
+
+  test('finishSecret whose move failed, the label elsewhere, fails', async () => {
+    const pending = newKey();
+    givenVersions({ v1: [['AWSCURRENT'], record(newKey())], [TOKEN]: [['AWSPENDING'], record(pending)] });
+    givenBucketKeys(pending);
+    secrets
+      .on(UpdateSecretVersionStageCommand)
+      .rejects(new InvalidParameterException({ message: 'refused', $metadata: { httpStatusCode: 400 } }));
+    await expect(step('finishSecret')).rejects.toThrow('refused');
   });
 
   test('an unknown step is an error', async () => {

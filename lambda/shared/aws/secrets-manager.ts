@@ -160,7 +160,9 @@ export async function putSecret(
 
 /**
  * Moves a staging label onto a version (`moveToVersionId`), off a version (`removeFromVersionId`), or both. Moving
- * a label off a version that no longer holds it fails: a compare-and-swap on who holds it.
+ * a label off a version that no longer holds it fails: a compare-and-swap on who holds it. A move whose answer was
+ * lost after it took effect fails when the SDK retries it (the label moved already): a failed move that finds the
+ * label on `moveToVersionId` is done.
  */
 export async function moveStage(
   secretId: string,
@@ -168,12 +170,18 @@ export async function moveStage(
   moveToVersionId: string | undefined,
   removeFromVersionId: string | undefined,
 ): Promise<void> {
-  await secretsManager().send(
-    new UpdateSecretVersionStageCommand({
-      SecretId: secretId,
-      VersionStage: stage,
-      MoveToVersionId: moveToVersionId,
-      RemoveFromVersionId: removeFromVersionId,
-    }),
-  );
+  try {
+    await secretsManager().send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: secretId,
+        VersionStage: stage,
+        MoveToVersionId: moveToVersionId,
+        RemoveFromVersionId: removeFromVersionId,
+      }),
+    );
+  } catch (error) {
+    if (moveToVersionId === undefined) throw error;
+    const { stages } = await describeSecret(secretId).catch(() => ({ stages: {} as Record<string, string[]> }));
+    if (!stages[moveToVersionId]?.includes(stage)) throw error;
+  }
 }
