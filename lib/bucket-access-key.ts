@@ -140,6 +140,7 @@ export class BucketAccessKey extends Resource implements IBucketAccessKey {
         produce: () => removalPolicyValue(this.deletionPolicy() === CfnDeletionPolicy.RETAIN),
       }) as RemovalPolicyValue,
       RotationSchedule: schedule,
+      RotateImmediatelyOnUpdate: props.rotation?.rotateImmediatelyOnUpdate ? 'true' : undefined,
     };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.function.functionArn,

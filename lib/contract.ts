@@ -106,6 +106,13 @@ export interface KeyResourceProperties {
    * rotation off ends the rotated-out keys, and a changed schedule first ends a rotation left incomplete.
    */
   readonly RotationSchedule?: string;
+  /**
+   * 'true' when the RotationSchedule rotates as soon as it is updated (`rotateImmediatelyOnUpdate`). A rotation it
+   * starts may still run when a failed deploy rolls back; the rollback sends this resource an Update (the flag
+   * changed back) before the RotationSchedule's, which ends that rotation so that Secrets Manager accepts the
+   * RotationSchedule's rollback ("A previous rotation isn't complete" otherwise).
+   */
+  readonly RotateImmediatelyOnUpdate?: 'true';
 }
 
 /**
@@ -137,6 +144,7 @@ export function parseKeyResourceProperties(raw: unknown, mode: 'strict' | 'lenie
     Endpoint: text('Endpoint'),
     RemovalPolicy: removalPolicyValue(removal === removalPolicyValue(true)),
     RotationSchedule: text('RotationSchedule'),
+    RotateImmediatelyOnUpdate: text('RotateImmediatelyOnUpdate') === 'true' ? 'true' : undefined,
   };
 }
 

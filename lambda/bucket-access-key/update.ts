@@ -41,16 +41,20 @@ interface Ended {
 
 /**
  * Rotation turned off: its rotated-out keys go now, and a rotation under way or incomplete ends (closing.ts,
- * `endRotation`); the secret lost its rotation tag before this Update, so no new rotation starts. A changed schedule:
- * a rotation left incomplete ends, since the RotationSchedule's update (after this one) would otherwise fail ("A
- * previous rotation isn't complete").
+ * `endRotation`); the secret lost its rotation tag before this Update, so no new rotation starts. A changed schedule,
+ * or `rotateImmediatelyOnUpdate` turned on or off (a rollback too: the rotation the forward update started may still
+ * run): a rotation under way or left incomplete ends, since the RotationSchedule's update (after this one) would
+ * otherwise fail ("A previous rotation isn't complete").
  */
 async function endRotationIfChanged(
   props: KeyResourceProperties,
   previous: KeyResourceProperties,
   invocation: Invocation,
 ): Promise<Ended> {
-  if (!previous.RotationSchedule || previous.RotationSchedule === props.RotationSchedule) {
+  const unchanged =
+    previous.RotationSchedule === props.RotationSchedule &&
+    previous.RotateImmediatelyOnUpdate === props.RotateImmediatelyOnUpdate;
+  if (!previous.RotationSchedule || unchanged) {
     return { deletedKeyIds: [], notes: [] };
   }
   if (!props.RotationSchedule) {
@@ -62,7 +66,7 @@ async function endRotationIfChanged(
   const deletedKeyIds = await endRotation(props.SecretArn, false, invocation.deadline);
   return {
     deletedKeyIds,
-    notes: [`Ended rotation ${stuck}, left incomplete, so that the new schedule can start rotating.`],
+    notes: [`Ended rotation ${stuck}, under way or left incomplete, so that the RotationSchedule can be updated.`],
   };
 }
 

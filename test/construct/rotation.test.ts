@@ -174,6 +174,18 @@ describe('scheduled rotation', () => {
     expect(schedule.DependsOn).toContain(resourceIdOf(stack, key));
   });
 
+  test.each([
+    [true, 'true'],
+    [false, undefined],
+  ])(
+    'rotateImmediatelyOnUpdate %s reaches the custom resource too, so that a rollback that turns it back reaches the handler first',
+    (rotateImmediatelyOnUpdate, expected) => {
+      const { stack, key } = stackWithKey({ automaticallyAfter: Duration.days(30), rotateImmediatelyOnUpdate });
+      const resource = Template.fromStack(stack).toJSON().Resources[resourceIdOf(stack, key)];
+      expect(resource.Properties.RotateImmediatelyOnUpdate).toBe(expected);
+    },
+  );
+
   test('without a grace period there is no schedule', () => {
     const { stack } = stackWithKey({ automaticallyAfter: Duration.days(30) });
     Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 0);

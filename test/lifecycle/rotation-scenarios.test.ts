@@ -130,6 +130,24 @@ describe('rotation as RotateSecret runs it', () => {
     expect(keysOn('existing')).toHaveLength(2);
   });
 
+  test('RotateImmediately turned on by a deploy that fails: the rollback ends the rotation it started, then the RotationSchedule rolls back', async () => {
+    clean(await world.deploy(rotating()));
+    // The rotation the forward update starts is held once it wrote its key, until the rollback is done.
+    const written = world.pauseAfter('PutSecretValue', 'RotationHandler');
+    const immediately = rotating({}, { days: 30, immediately: true });
+    const deploy = world.deploy({ ...immediately, failAfterKeys: true });
+    await written.reached;
+    while (!world.cfn.status?.startsWith('UPDATE_ROLLBACK_')) await new Promise((resolve) => setTimeout(resolve, 10));
+    written.release();
+    clean(await deploy, 'UPDATE_ROLLBACK_COMPLETE');
+    expect(world.rotationOutcomes()).toEqual([expect.objectContaining({ failure: expect.stringContaining('ended') })]);
+    expect(keysOn('existing')).toEqual([secretKeyOf('R')]);
+    expect(world.fake.secrets.get(secretArnOf('R'))?.rotation?.enabled).toBe(true);
+    clean(await world.rotateAll());
+    clean(await world.teardown(), 'DELETE_COMPLETE');
+    expect(keysOn('existing')).toEqual([]);
+  });
+
   test('a rotation that cannot finish stays incomplete and is reattempted with its own token until it can', async () => {
     clean(await world.deploy(rotating()));
     clean(world.createForeignKey('existing'));
