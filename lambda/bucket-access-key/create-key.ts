@@ -134,16 +134,24 @@ async function awaitWinner(
   }
 }
 
-/** The lineage keeps the key it recorded, if it still records it (nothing was written): see ReconcileOptions. */
+/**
+ * The lineage keeps the key it recorded (see ReconcileOptions), if nothing was written. If the replacement was
+ * recorded and Lightsail then failed its creation (key-creation.ts), the lineage records a key that never existed,
+ * as it recorded one that is gone: it stays so, and the next update of the resource replaces that key.
+ */
 async function restoreAsItWas(
   props: KeyResourceProperties,
   recordedKeyId: string,
   error: KeyError,
 ): Promise<LifecycleResult> {
-  const { key } = await readKeyAt(props.SecretArn, { stage: AWSCURRENT });
-  if (key?.accessKeyId !== recordedKeyId) throw error;
-  return keyResult(props, 'restored', recordedKeyId, [
-    `Restored the lineage with its recorded key ${recordedKeyId}, which could not be replaced: ${error.message}`,
+  const [{ key }, bucketKeys] = await Promise.all([
+    readKeyAt(props.SecretArn, { stage: AWSCURRENT }),
+    aws.listBucketKeys(props.BucketName),
+  ]);
+  const neverCreated = key !== undefined && !bucketKeys.some((k) => k.accessKeyId === key.accessKeyId);
+  if (key?.accessKeyId !== recordedKeyId && !neverCreated) throw error;
+  return keyResult(props, 'restored', key!.accessKeyId, [
+    `Restored the lineage with its recorded key ${key!.accessKeyId}, which could not be replaced: ${error.message}`,
   ]);
 }
 

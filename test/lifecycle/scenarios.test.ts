@@ -227,6 +227,19 @@ describe('faults of the AWS APIs', () => {
     expect(keysOn('existing')).toEqual([secretKeyOf('K')]);
   });
 
+  test('a rollback to a lineage whose key was deleted out of band, whose replacement Lightsail fails after it was recorded: the rollback keeps that record, the next update replaces it', async () => {
+    clean(await world.deploy(app([key('K', 'existing')])));
+    clean(world.deleteKeyOutOfBand());
+    world.fake.lightsail.deferOperations({ operationType: 'CreateBucketAccessKey', delayMs: 50, outcome: 'Failed' });
+    const moved = app([key('K', 'existing', { serial: 1 })], { failAfterKeys: true, failDuringKeys: 'GetSecretValue' });
+    clean(await world.deploy(moved), 'UPDATE_ROLLBACK_COMPLETE');
+    const restored = world.outputs().filter((line) => line.includes('"outcome":"restored"'));
+    expect(restored.join('\n')).toContain('The Lightsail operation creating key');
+    // The next update of the resource replaces the key, as after any deletion out of band.
+    clean(await world.deploy(app([key('K', 'existing', { retain: true })])), 'UPDATE_COMPLETE');
+    expect(keysOn('existing')).toEqual([secretKeyOf('K')]);
+  });
+
   test('a bucket deleted out of band: the stack still deletes', async () => {
     clean(await world.deploy(app([key('K', 'existing')])));
     world.fake.lightsail.deleteBucket('existing');
