@@ -73,12 +73,14 @@ async function readLineage(secretArn: string): Promise<LineageReading> {
       aws.describeSecret(secretArn),
       aws.readSecretStage(secretArn, AWSCURRENT),
     ]);
-    const currentVersionId = holderOf(description, AWSCURRENT);
+    // The version read is the authority on the current key: DescribeSecret, read at the same time, may be from
+    // before another delivery wrote it, without the label naming the operation still creating its key.
+    const currentVersionId = current?.versionId || holderOf(description, AWSCURRENT);
     return {
       state: lineageState(current, isRetired(description)),
       owners: owners(description),
       currentVersionId,
-      creatingOperation: creatingOperation((currentVersionId && description.stages[currentVersionId]) || []),
+      creatingOperation: creatingOperation(current?.stages ?? []),
     };
   } catch (error) {
     if (aws.isNotFound(error)) return { state: lineageState(undefined, false), owners: [] };

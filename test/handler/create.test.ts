@@ -8,6 +8,7 @@ import {
   DeleteBucketAccessKeyCommand,
   GetBucketAccessKeysCommand,
   GetBucketsCommand,
+  GetOperationCommand,
   InvalidInputException,
   LightsailServiceException,
   NotFoundException,
@@ -214,6 +215,30 @@ describe('Create', () => {
       const { answer } = await invoke(createRequest());
 
       expect(answer.Status).toBe('FAILED');
+    });
+    test("a delivery whose DescribeSecret predates the other delivery's write waits for the operation the written version names", async () => {
+      // Given another delivery's key, recorded with the operation still creating it, and not listed yet
+      const other = newKey();
+      secrets.on(DescribeSecretCommand).resolves({ VersionIdsToStages: { placeholder: ['AWSCURRENT'] } });
+      secrets.on(GetSecretValueCommand, { SecretId: SECRET_ARN_V0, VersionStage: 'AWSCURRENT' }).resolves({
+        SecretString: record(other),
+        VersionId: 'written',
+        VersionStages: ['AWSCURRENT', 'lineage:creating:op-1'],
+      });
+      let applied = false;
+      lightsail.on(GetOperationCommand).callsFake(() => {
+        applied = true;
+        return { operation: { id: 'op-1', status: 'Succeeded', isTerminal: true } };
+      });
+      lightsail
+        .on(GetBucketAccessKeysCommand)
+        .callsFake(() => ({ accessKeys: applied ? [{ accessKeyId: other.accessKeyId, status: 'Active' }] : [] }));
+
+      const { answer } = await invoke(createRequest());
+
+      // Then it answers with that key once Lightsail created it, and creates none
+      expect(lightsail).not.toHaveReceivedCommand(CreateBucketAccessKeyCommand);
+      expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { AccessKeyId: other.accessKeyId } });
     });
   });
 
