@@ -148,10 +148,10 @@ async function restoreAsItWas(
     readKeyAt(props.SecretArn, { stage: AWSCURRENT }),
     aws.listBucketKeys(props.BucketName),
   ]);
-  const neverCreated = key !== undefined && !bucketKeys.some((k) => k.accessKeyId === key.accessKeyId);
-  if (key?.accessKeyId !== recordedKeyId && !neverCreated) throw error;
-  return keyResult(props, 'restored', key!.accessKeyId, [
-    `Restored the lineage with its recorded key ${key!.accessKeyId}, which could not be replaced: ${error.message}`,
+  const onBucket = (id: string) => bucketKeys.some((k) => k.accessKeyId === id);
+  if (!key || (key.accessKeyId !== recordedKeyId && onBucket(key.accessKeyId))) throw error;
+  return keyResult(props, 'restored', key.accessKeyId, [
+    `Restored the lineage with its recorded key ${key.accessKeyId}, which could not be replaced: ${error.message}`,
   ]);
 }
 
