@@ -3,9 +3,9 @@
  * resource (an escape hatch), and an upgrade of the library that changes the template. Each ends with the key alive
  * and recorded, and a teardown that deletes it.
  */
-import type { AppSpec, KeySpec } from './apps';
-import { currentKey, keyResources } from './invariants';
-import { LifecycleWorld, type StepReport } from './world';
+import { keyResources } from './invariants';
+import { app, clean, key, keyReads } from './scenario-kit';
+import { LifecycleWorld } from './world';
 
 jest.setTimeout(120_000);
 
@@ -16,18 +16,8 @@ beforeAll(async () => {
 afterAll(() => world.close());
 beforeEach(() => world.beginSequence({ externalBuckets: ['existing'] }));
 
-const key = (id: string, bucket: string, more: Partial<KeySpec> = {}): KeySpec => ({ id, bucket, ...more });
-const app = (keys: KeySpec[], more: Partial<AppSpec> = {}): AppSpec => ({ buckets: ['media'], keys, ...more });
+const { keysOn, resource, secretKeyOf } = keyReads(() => world);
 
-function clean(report: StepReport, status?: string): StepReport {
-  expect(report.violations).toEqual([]);
-  if (status) expect(report.status).toBe(status);
-  return report;
-}
-
-const keysOn = (bucket: string) => world.fake.lightsail.keysOf(bucket).map((k) => k.accessKeyId);
-const resource = (prefix: string) => keyResources(world.cfn).find((r) => r.logicalId.startsWith(prefix))!;
-const secretKeyOf = (prefix: string) => currentKey(world.fake, resource(prefix))?.accessKeyId;
 const owners = (secretArn: string) =>
   world.fake.secrets
     .get(secretArn)!

@@ -4,9 +4,9 @@
  * Lightsail operations applied late, many rotating keys, a new encryption key, rotation turned off, a schedule
  * changed while a rotation is stuck. Each step also checks the invariants (world.ts).
  */
-import type { AppSpec, KeySpec } from './apps';
-import { currentKey, keyResources } from './invariants';
-import { LifecycleWorld, type StepReport } from './world';
+import type { KeySpec } from './apps';
+import { app, clean, key, keyReads } from './scenario-kit';
+import { LifecycleWorld } from './world';
 
 jest.setTimeout(180_000);
 
@@ -17,21 +17,12 @@ beforeAll(async () => {
 afterAll(() => world.close());
 beforeEach(() => world.beginSequence({ externalBuckets: ['existing'] }));
 
-const key = (id: string, bucket: string, more: Partial<KeySpec> = {}): KeySpec => ({ id, bucket, ...more });
-const app = (keys: KeySpec[], more: Partial<AppSpec> = {}): AppSpec => ({ buckets: ['media'], keys, ...more });
+const { keysOn, resource, secretKeyOf } = keyReads(() => world);
+
 const rotating = (more: Partial<KeySpec> = {}, rotation: KeySpec['rotation'] = { days: 30 }) =>
   app([key('R', 'existing', { rotation, ...more })]);
 
-function clean(report: StepReport, status?: string): StepReport {
-  expect(report.violations).toEqual([]);
-  if (status) expect(report.status).toBe(status);
-  return report;
-}
-
-const keysOn = (bucket: string) => world.fake.lightsail.keysOf(bucket).map((k) => k.accessKeyId);
-const resource = (id: string) => keyResources(world.cfn).find((r) => r.logicalId.startsWith(id))!;
 const secretArnOf = (id: string) => resource(id).physicalId;
-const secretKeyOf = (id: string) => currentKey(world.fake, resource(id))?.accessKeyId;
 const pendingVersion = (secretArn: string) =>
   world.fake.secrets
     .get(secretArn)!

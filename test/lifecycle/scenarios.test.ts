@@ -2,9 +2,8 @@
  * Every CloudFormation path and every fault kind, one scenario each, on the real synthesized template and the real
  * bundled handler running against the wire-level fakes. Each step also checks the invariants (world.ts).
  */
-import type { AppSpec, KeySpec } from './apps';
-import { currentKey, keyResources } from './invariants';
-import { LifecycleWorld, type StepReport } from './world';
+import { app, clean, key, keyReads } from './scenario-kit';
+import { LifecycleWorld } from './world';
 
 jest.setTimeout(120_000);
 
@@ -14,18 +13,8 @@ beforeAll(async () => {
 });
 afterAll(() => world.close());
 
-const key = (id: string, bucket: string, more: Partial<KeySpec> = {}): KeySpec => ({ id, bucket, ...more });
-const app = (keys: KeySpec[], more: Partial<AppSpec> = {}): AppSpec => ({ buckets: ['media'], keys, ...more });
+const { keysOn, resource, secretKeyOf } = keyReads(() => world);
 
-function clean(report: StepReport, status?: string): StepReport {
-  expect(report.violations).toEqual([]);
-  if (status) expect(report.status).toBe(status);
-  return report;
-}
-
-const keysOn = (bucket: string) => world.fake.lightsail.keysOf(bucket).map((k) => k.accessKeyId);
-const resource = (id: string) => keyResources(world.cfn).find((r) => r.logicalId.startsWith(id))!;
-const secretKeyOf = (id: string) => currentKey(world.fake, resource(id))?.accessKeyId;
 const failures = () => world.cfn.events.filter((e) => e.failure).map((e) => e.failure!);
 
 describe('CloudFormation paths', () => {
